@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 
 from core.dialogue.errors import GENERIC, error_text
-from core.domain.errors import Conflict, DomainError, NotAllowed, NotFound, PolicyError
+from core.domain.errors import Conflict, DomainError, NotAllowed, NotFound, PolicyError, Refusal
 from core.domain.messages import Day, Moment, Money, Text, t, tn
 
 
@@ -224,6 +224,10 @@ def execution_date_closed(p: Mapping[str, object]) -> Text:
 SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     "operator.role_refused": role_refused,
     "reimbursement.execution_date_closed": execution_date_closed,
+    Refusal.DELEGATE_CHANGED: lambda p: t(
+        "This citizen's delegate is now {phone}, not the one you meant: nothing was done.",
+        phone=str(p["phone"]),
+    ),
     "window.changed": lambda p: (
         t(
             "Nothing was closed: window {expected} is no longer the open one, because a window "

@@ -313,7 +313,9 @@ def citizen_delegate(
     phone: Annotated[
         str | None, typer.Argument(help="The delegate's mobile number, e.g. 3331234567")
     ] = None,
-    remove: Annotated[bool, typer.Option(help="Remove the citizen's delegate")] = False,
+    remove: Annotated[
+        bool, typer.Option(help="Remove the citizen's delegate, the one PHONE names")
+    ] = False,
     by: LoggedByOption = None,
 ) -> None:
     """Register the phone of a delegate (a relative, a caregiver) who pays for a citizen.
@@ -321,23 +323,31 @@ def citizen_delegate(
     With --by naming an office operator the delegate is asked, and a manager who did not
     ask approves it with `citizen phone-change approve`; otherwise it is registered at
     once, only for a citizen without vouchers to spend (as a new phone). --remove takes
-    effect at once."""
+    effect at once, and only if PHONE is the citizen's delegate now: one replaced since it
+    was looked up is not removed."""
     from core.domain.errors import NotFound
     from core.domain.identity import mask_phone
     from core.services import delegates, municipalities, phone_changes
 
-    if remove == (phone is not None):
-        fail(t("Give the delegate's phone number, or --remove without a number."))
+    if phone is None:
+        fail(
+            t(
+                "Give the delegate's phone number: the one to register, or with --remove the "
+                "one to remove."
+            )
+        )
     operator = operator_name(by)
 
     async def work(core: Core) -> tuple[str, int | None]:
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
             asked: int | None = None
+            assert phone is not None
             if remove:
-                number = await delegates.remove_delegate(uow, town, codice_fiscale, core.now())
+                number = await delegates.remove_delegate(
+                    uow, town, codice_fiscale, core.now(), seen=delegates.DelegateSeen(phone=phone)
+                )
             else:
-                assert phone is not None
                 try:
                     account = await phone_changes.operator_named(uow, town, operator)
                 except NotFound:

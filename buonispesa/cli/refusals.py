@@ -247,6 +247,11 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         phone=str(p["phone"]),
     ),
     Refusal.DELEGATE_NONE: lambda p: t("This citizen has no delegate."),
+    Refusal.DELEGATE_CHANGED: lambda p: t(
+        "This citizen's delegate is {phone}, not the number you gave: nothing was done. "
+        "Check the number, then give the delegate's own with --remove.",
+        phone=str(p["phone"]),
+    ),
     Refusal.DELEGATE_NEEDS_APPROVAL: lambda p: t(
         "{cf} has vouchers to spend or a payment waiting for its code: a delegate needs a "
         "second operator. Ask it with --by YOUR_OFFICE_USERNAME; a manager who did not ask "

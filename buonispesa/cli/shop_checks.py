@@ -9,6 +9,7 @@ stands out, and so are the payments customers refused as "not me" (docs/office.m
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -17,6 +18,7 @@ from rich.table import Table
 from buonispesa.cli.admin import money, out, run_with_core, shops_app
 from buonispesa.cli.common import (
     LoggedByOption,
+    fail,
     lock_text,
     office_language,
     operator_name,
@@ -297,11 +299,35 @@ def shops_members(code: str, shop: str) -> None:
                     str(member.id),
                     say(t("owner") if member.role == "owner" else t("cashier")),
                     shop_members.member_label(member),
-                    format_param(Moment(member.created_at), office_language()),
+                    _since_shown(member.created_at),
                 )
             out.print(table)
 
     run_with_core(work)
+
+
+SINCE_FORMAT = "%d/%m/%Y %H:%M:%S"
+
+
+def _since_shown(moment: datetime) -> str:
+    """When a member joined, as `admin shops members` shows it (with the seconds)."""
+    return format_param(Moment(moment, seconds=True), office_language())
+
+
+def _since_typed(typed: str) -> str:
+    """The moment `--since` gave, as `admin shops members` writes it (day/month/year and
+    the time with its seconds, the office's time zone); a clear refusal otherwise."""
+    try:
+        moment = datetime.strptime(" ".join(typed.split()), SINCE_FORMAT)
+    except ValueError:
+        fail(
+            t(
+                "Write --since as 'admin shops members' shows it: day/month/year and the time "
+                "with its seconds, e.g. {example}.",
+                example="07/12/2026 18:45:09",
+            )
+        )
+    return f"{moment:{SINCE_FORMAT}}"
 
 
 @shops_app.command("remove-member")
@@ -311,25 +337,43 @@ def shops_remove_member(
     member: Annotated[
         int, typer.Argument(help="The member's id, as `admin shops members` shows it")
     ],
+    since: Annotated[
+        str,
+        typer.Option(
+            help="When the member joined, as `admin shops members` shows it "
+            "(e.g. '07/12/2026 18:45:09'): an id freed by a removal may go to the next "
+            "cashier to join, and a member who joined at another moment is not removed"
+        ),
+    ],
     by: LoggedByOption = None,
 ) -> None:
     """Remove a cashier from a shop (SHOP: its id or partita IVA): they can no longer charge,
     refund or read the shop's statement; the payments they left waiting for a code are
-    cancelled, and the cashier and the owner are told. Logged. The owner is never removed."""
+    cancelled, and the cashier and the owner are told. Logged. The owner is never removed.
+    --since names the member as the list showed them: one who joined at another moment
+    (the id given to someone else meanwhile) is refused and nothing is done."""
     from core.services import municipalities, shop_members
 
     operator = operator_name(by)
+    meant = _since_typed(since)
 
-    async def work(core: Core) -> None:
+    async def work(core: Core) -> tuple[str, str] | None:
         async with core.uow() as uow:
             town = await municipalities.require(uow, code)
+            shop_id = await _shop_id(uow, town.id, shop)
+            # The member with this id now: the service removes them only if they joined at
+            # the very moment read here (their id may have gone to someone else).
+            found = await uow.shops.member_locked(shop_id, member)
+            if found is not None and _since_shown(found.created_at) != meant:
+                return shop_members.member_label(found), _since_shown(found.created_at)
             removed = await shop_members.remove_member(
                 uow,
                 town.id,
-                await _shop_id(uow, town.id, shop),
+                shop_id,
                 member,
                 by=f"cli:{operator}",
                 now=core.now(),
+                joined_at=None if found is None else found.created_at,
             )
             await uow.commit()
             out.print(
@@ -346,5 +390,18 @@ def shops_remove_member(
                 ),
                 markup=False,
             )
+            return None
 
-    run_with_core(work)
+    other = run_with_core(work)
+    if other is not None:
+        who, joined = other
+        fail(
+            t(
+                "Member {member} is now {who}, who joined on {joined}, not on {since}: not the "
+                "person you meant. Nothing was done; see 'admin shops members'.",
+                member=str(member),
+                who=who,
+                joined=joined,
+                since=meant,
+            )
+        )

@@ -95,6 +95,8 @@ class Refusal(StrEnum):
     CITIZEN_UNREACHABLE = "citizen.unreachable"
     COMMUNITY_UNKNOWN_PAYMENT = "community.unknown_payment"
     DELEGATE_ALREADY = "delegate.already"
+    # The delegate the operator saw was replaced before the removal was confirmed.
+    DELEGATE_CHANGED = "delegate.changed"
     DELEGATE_NEEDS_APPROVAL = "delegate.needs_approval"
     DELEGATE_NONE = "delegate.none"
     DELEGATE_OWN_PHONE = "delegate.own_phone"

@@ -250,29 +250,38 @@ async def add_delegate(
     return change
 
 
-async def removable_delegate(uow: UnitOfWork, operator: m.Operator, protocol: str) -> str:
+async def removable_delegate(uow: UnitOfWork, operator: m.Operator, protocol: str) -> m.Delegate:
     """The applicant's delegate removing would remove, before the office asks to confirm
     it; the refusals removing would give (the role, another town's application, no
-    delegate) are said first."""
+    delegate) are said first. Its id and start go on the confirmation form
+    (remove_delegate's `seen`)."""
     citizen, _ = await _applicant(uow, operator, protocol)
     delegate = await uow.delegates.of_citizen(citizen.id)
     if delegate is None:
         raise NotFound(Refusal.DELEGATE_NONE)
-    return delegate.phone
+    return delegate
 
 
 async def remove_delegate(
-    uow: UnitOfWork, operator: m.Operator, protocol: str, now: datetime, *, confirmed: bool
+    uow: UnitOfWork,
+    operator: m.Operator,
+    protocol: str,
+    now: datetime,
+    *,
+    confirmed: bool,
+    seen: delegates.DelegateSeen,
 ) -> str:
     """Remove the applicant's delegate at once (`admin citizen delegate --remove`): it
     takes power away, so one operator may; logged, and the citizen and the delegate are
     told. Returns the phone that was the delegate. The payments waiting for a code sent to
     that phone are cancelled, and a delegate comes back only through a new request and a
-    manager's approval: the operator must have confirmed it on the page that says so."""
+    manager's approval: the operator must have confirmed it on the page that says so.
+    `seen`: the delegate that page showed; another one since (an old tab) is refused
+    (delegate.changed) and nothing is done."""
     citizen, town = await _applicant(uow, operator, protocol)
     if not confirmed:
         raise Conflict(Refusal.OFFICE_NOT_CONFIRMED, action="remove_delegate")
-    phone = await delegates.remove_delegate(uow, town, citizen.codice_fiscale, now)
+    phone = await delegates.remove_delegate(uow, town, citizen.codice_fiscale, now, seen=seen)
     await activity.by_operator(
         uow,
         operator,

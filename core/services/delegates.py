@@ -12,6 +12,7 @@ docs/cards-and-delegates.md explains the rules.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -20,7 +21,7 @@ from core.domain import cards
 from core.domain.errors import Conflict, NotAllowed, NotFound, Refusal
 from core.domain.identity import mask_phone, normalize_codice_fiscale, normalize_phone
 from core.domain.messages import Reply, t
-from core.services import asked_numbers, code_destinations, identity
+from core.services import asked_numbers, code_destinations, identity, refund_codes
 from core.services.outbox import notify_citizen, notify_number
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
@@ -133,22 +134,60 @@ async def add_delegate(
     return delegate
 
 
+@dataclass(frozen=True)
+class DelegateSeen:
+    """The delegate an operator saw when they chose to remove one: the delegation's id and
+    when it began (the office's page), or the delegate's number (the command line). What
+    is None is not compared."""
+
+    delegate_id: int | None = None
+    since: datetime | None = None
+    phone: str | None = None
+
+
+def _is_the_one_seen(delegate: m.Delegate, seen: DelegateSeen) -> bool:
+    if seen.delegate_id is not None and delegate.id != seen.delegate_id:
+        return False
+    if seen.since is not None and delegate.created_at != seen.since:
+        return False
+    return seen.phone is None or normalize_phone(seen.phone) == delegate.phone
+
+
 async def remove_delegate(
-    uow: UnitOfWork, municipality: m.Municipality, codice_fiscale: str, now: datetime
+    uow: UnitOfWork,
+    municipality: m.Municipality,
+    codice_fiscale: str,
+    now: datetime,
+    *,
+    seen: DelegateSeen | None = None,
 ) -> str:
     """Remove the citizen's delegate; returns the phone that was the delegate.
+
+    `seen`: the delegate the operator meant. A delegate replaced between the page (or the
+    look) and the removal is another person: the removal is refused (delegate.changed,
+    naming the delegate now, masked) and nothing changes; on SQLite a new delegation may
+    even take the old one's id, hence its start too. Read under a lock: a replacement
+    committing meanwhile goes first or after.
 
     The payments waiting for a code sent to that phone are cancelled in the same
     transaction, and their codes not sent yet never leave
     (code_destinations.void_codes_gone_elsewhere): the shop and the citizen are told, and
     the former delegate that the codes it received no longer work."""
     citizen = await _citizen(uow, municipality, codice_fiscale)
-    delegate = await uow.delegates.of_citizen(citizen.id)
+    delegate = await uow.delegates.of_citizen(citizen.id, lock=True)
     if delegate is None:
         raise NotFound(Refusal.DELEGATE_NONE)
+    if seen is not None and not _is_the_one_seen(delegate, seen):
+        raise Conflict(
+            Refusal.DELEGATE_CHANGED,
+            phone=mask_phone(delegate.phone),
+            delegate_id=delegate.id,
+            since=delegate.created_at.isoformat(),
+        )
     phone = delegate.phone
     await uow.delegates.remove(delegate)
     voided = await code_destinations.void_codes_gone_elsewhere(uow, citizen, now)
+    voided += await refund_codes.void_refund_codes_gone_elsewhere(uow, citizen, now)
     notify_citizen(
         uow,
         citizen,

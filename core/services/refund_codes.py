@@ -18,7 +18,7 @@ from core.domain.charges import ChargeStatus
 from core.domain.errors import NotAllowed, NotFound, Refusal
 from core.domain.messages import Money, Reply, t
 from core.services import security
-from core.services.code_destinations import shown_destination
+from core.services.code_destinations import destinations_of, shown_destination
 from core.services.outbox import notify, notify_payer, payer_of
 from core.services.shop_rights import acting_member, refuse_code_to_own_staff
 from core.services.unit_of_work import UnitOfWork
@@ -43,6 +43,9 @@ REFUND_REPLACED = "replaced"  # the chat that asked it asked another refund
 REFUND_CASHIER_GONE = "cashier_gone"  # that chat left the shop or was removed from it
 REFUND_SHOP_BLOCKED = "shop_blocked"  # the shop was blocked for wrong codes
 REFUND_DONE = "refunded"  # the payment was refunded by another request (told as such)
+# The code went to a chat no longer the customer's: the office removed their delegate or
+# gave them a new phone (a lost or stolen one), code_destinations.
+REFUND_CODE_ELSEWHERE = "code_elsewhere"
 
 
 @dataclass(frozen=True)
@@ -200,6 +203,47 @@ async def void_refund_codes(
     ):
         told += await _void_refund_code(uow, row, reason, now, tell=True)
     return told
+
+
+async def void_refund_codes_gone_elsewhere(
+    uow: UnitOfWork, citizen: m.Citizen, now: datetime
+) -> int:
+    """The cashiers' refund requests of the citizen's payments whose customer code went to
+    a chat no longer theirs (destinations_of, read now: call this after the change, in its
+    transaction) become void, as the payments waiting for such a code are cancelled
+    (code_destinations.void_codes_gone_elsewhere): a former delegate or whoever holds a
+    lost phone consents to nothing more. The citizen is told where they are reached now;
+    the till that types the code is told it no longer works (refund_code_void). Returns
+    how many were told."""
+    theirs = destinations_of(citizen, await uow.delegates.of_citizen(citizen.id))
+    since = now - timedelta(days=1)
+    told = 0
+    for charge in await uow.charges.of_citizen(citizen.id):
+        # Only payments of today are refunded: a code of a day ago asks nothing any more.
+        if charge.status != ChargeStatus.CONFIRMED or (charge.confirmed_at or now) < since:
+            continue
+        for row in await uow.security.codes_of_shop(
+            security.CODE_SENT, REFUND_CODE, charge.shop_id, since, CodeFilter(charge.id)
+        ):
+            if (row.channel, row.address) not in theirs:
+                told += await _void_refund_code(uow, row, REFUND_CODE_ELSEWHERE, now, tell=True)
+    return told
+
+
+async def refund_code_void(
+    uow: UnitOfWork, *, shop_id: int, charge_id: int, code_hash: str, now: datetime
+) -> bool:
+    """Whether the customer code a till waits for (by its hash) belongs to a refund request
+    that became void meanwhile while the till still waited (its code gone to a chat no
+    longer the customer's): typed now, it refunds nothing. Read only."""
+    rows = await uow.security.codes_of_shop(
+        security.CODE_SENT,
+        REFUND_CODE,
+        shop_id,
+        now - timedelta(days=1),
+        CodeFilter(charge_id, code_hash=code_hash, unproven=False, void_too=True),
+    )
+    return any(row.voided is not None for row in rows)
 
 
 async def _void_refund_code(

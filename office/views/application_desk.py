@@ -6,12 +6,14 @@ beside its field, on the application's page shown again by a GET)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from aiohttp import web
 
 from core.domain.errors import Conflict, DomainError, InvalidAmount, InvalidIdentifier, Refusal
 from core.domain.messages import Text, t
 from core.domain.money import parse_euro
-from core.services import application_desk
+from core.services import application_desk, delegates
 from core.services.application_desk import Answers
 from core.services.identity import Rebinding
 from office import personal
@@ -308,23 +310,73 @@ async def add_delegate(request: web.Request) -> web.StreamResponse:
     raise see_other(request, "application", protocol=protocol)
 
 
+def _delegate_seen(form: dict[str, str]) -> delegates.DelegateSeen | None:
+    """The delegate the confirmation page showed (its id and when it began); None when the
+    form does not say (a page of before, a hand-made form)."""
+    shown, since = form.get("delegate", ""), form.get("since", "")
+    if not (shown.isascii() and shown.isdigit() and len(shown) <= 9):
+        return None
+    try:
+        began = datetime.fromisoformat(since)
+    except ValueError:
+        return None
+    return delegates.DelegateSeen(delegate_id=int(shown), since=began)
+
+
+async def _confirm_removal(
+    request: web.Request, protocol: str, status: int = 200
+) -> web.StreamResponse:
+    """The page that says what removing the applicant's delegate means, naming the delegate
+    now, whose id and start its button carries."""
+    operator = operator_of(request)
+    async with request.app[CORE].uow() as uow:
+        delegate = await application_desk.removable_delegate(uow, operator, protocol)
+    return await render(
+        request,
+        "application_delegate_remove.html",
+        {
+            "protocol": protocol,
+            "delegate_phone": personal.phone(operator, delegate.phone),
+            "delegate_id": delegate.id,
+            "delegate_since": delegate.created_at.isoformat(),
+        },
+        status=status,
+    )
+
+
 async def remove_delegate(request: web.Request) -> web.StreamResponse:
     operator = operator_of(request)
     core = request.app[CORE]
     protocol = request.match_info["protocol"]
     form = await fields(request)
-    if form.get("confirm") != "yes":
+    seen = _delegate_seen(form)
+    if form.get("confirm") != "yes" or seen is None:
         # The button of the application's page: first the page that says what removing
-        # means (the codes waiting void, a new request to register one again).
+        # means (the codes waiting void, a new request to register one again). A
+        # confirmation that does not say which delegate it meant is asked again.
+        return await _confirm_removal(request, protocol)
+    try:
         async with core.uow() as uow:
-            phone = await application_desk.removable_delegate(uow, operator, protocol)
-        return await render(
+            await application_desk.remove_delegate(
+                uow, operator, protocol, core.now(), confirmed=True, seen=seen
+            )
+    except Conflict as error:
+        if error.code != Refusal.DELEGATE_CHANGED:
+            raise
+        # An old tab: the delegate it showed was replaced meanwhile. Nothing was done; the
+        # page names the delegate now and asks again.
+        async with core.uow() as uow:
+            now_delegate = await application_desk.removable_delegate(uow, operator, protocol)
+        await notify(
             request,
-            "application_delegate_remove.html",
-            {"protocol": protocol, "delegate_phone": personal.phone(operator, phone)},
+            t(
+                "The delegate of application {protocol} changed after your page was opened: "
+                "it is now {phone}. Nothing was done; remove {phone} only if you mean to.",
+                protocol=protocol,
+                phone=personal.phone(operator, now_delegate.phone),
+            ),
         )
-    async with core.uow() as uow:
-        await application_desk.remove_delegate(uow, operator, protocol, core.now(), confirmed=True)
+        return await _confirm_removal(request, protocol, status=409)
     await notify(
         request,
         t("Delegate removed: payment codes go to the applicant again. Both were told."),

@@ -10,12 +10,18 @@ from sqlalchemy import select
 from core.bootstrap import Core
 from core.domain import gsm7
 from core.i18n import render_text
-from core.services import charges, security
+from core.services import charges, delegates, identity, security
 from core.services import refund_codes as refund_code_service
 from core.services.municipalities import policy_of
 from core.storage import models as m
 from tests.dialogue.harness import Chat, msgids, outbox_of
-from tests.dialogue.test_shop_codes import CUSTOMER_ASKED, REFUNDED, receipt, refunded
+from tests.dialogue.test_shop_codes import (
+    CUSTOMER_ASKED,
+    REFUNDED,
+    citizen_balance,
+    receipt,
+    refunded,
+)
 from tests.dialogue.test_shop_guards import (
     ask_refund,
     block,
@@ -23,7 +29,7 @@ from tests.dialogue.test_shop_guards import (
     refund_codes,
     remove,
 )
-from tests.factories import Town, make_town, pay
+from tests.factories import Town, approved_request, make_town, pay
 
 VOID_NOTICE = (
     "The refund of {amount} from {shop} was cancelled: the code you received no longer "
@@ -225,3 +231,75 @@ async def test_the_code_of_a_cancelled_refund_typed_at_the_till_is_said_to_be_ov
     async with core.uow() as uow:
         assert await security.wrong_codes_of_shop(uow, town.shop_id, core.now()) == 0
     assert await refunded(core) == []
+
+
+STOPPED_BY_OFFICE = (
+    "The office cancelled this refund request: the customer's code no longer works. Nothing "
+    "was refunded; ask again with STORNO."
+)
+
+
+async def test_a_refund_code_the_former_delegate_holds_refunds_nothing(core: Core) -> None:
+    """The customer's code of a cashier's refund went to their delegate; the office removes
+    the delegate: the code consents to nothing more (the former delegate may be the one the
+    office took the power from). The citizen is told at their own phone, the till that types
+    the code is told the office cancelled it, and nothing is refunded."""
+    town = await make_town(core, citizens=1)
+    delegate, own = "+393339998801", town.citizen_phones[0]
+    charge = await pay(core, town, 5_00)
+    async with core.uow() as uow:
+        municipality = await uow.municipalities.by_id(town.municipality_id)
+        citizen = await uow.citizens.by_id(town.citizen_ids[0])
+        assert municipality is not None and citizen is not None
+        cf = citizen.codice_fiscale
+        approved = await approved_request(uow, municipality, cf, "delegate", delegate)
+        await delegates.add_delegate(uow, municipality, cf, delegate, core.now(), approved=approved)
+        await uow.commit()
+    before = await citizen_balance(core, town)
+    cashier = await cashier_of(core, town)
+    await ask_refund(cashier, await receipt(core, charge), CUSTOMER_ASKED)
+    [code] = await refund_codes(core, delegate)
+    assert await notices(core, own) == []
+    async with core.uow() as uow:
+        municipality = await uow.municipalities.by_id(town.municipality_id)
+        assert municipality is not None
+        await delegates.remove_delegate(uow, municipality, cf, core.now())
+        await uow.commit()
+    [notice] = await notices(core, own)
+    assert notice.charge_id == charge
+    await cashier.expect(code, STOPPED_BY_OFFICE)
+    assert await refunded(core) == []
+    assert await citizen_balance(core, town) == before
+    # The till is free again: a new STORNO sends a new code, to the citizen's own phone.
+    await ask_refund(cashier, await receipt(core, charge), CUSTOMER_ASKED)
+    [new_code] = await refund_codes(core, own)
+    await cashier.expect(new_code, REFUNDED)
+    assert await refunded(core) == [charge]
+
+
+async def test_a_refund_code_on_a_lost_phone_refunds_nothing(core: Core) -> None:
+    """The office gives the citizen a new phone (the old one lost or stolen) while a
+    cashier's refund waits for the code sent to the old one: whoever holds it consents to
+    nothing; the citizen hears of it on the new phone and the till that types it is told."""
+    town = await make_town(core, citizens=1)
+    old, new = town.citizen_phones[0], "+393339998802"
+    charge = await pay(core, town, 5_00)
+    before = await citizen_balance(core, town)
+    cashier = await cashier_of(core, town)
+    await ask_refund(cashier, await receipt(core, charge), CUSTOMER_ASKED)
+    [code] = await refund_codes(core, old)
+    async with core.uow() as uow:
+        municipality = await uow.municipalities.by_id(town.municipality_id)
+        citizen = await uow.citizens.by_id(town.citizen_ids[0])
+        assert municipality is not None and citizen is not None
+        cf = citizen.codice_fiscale
+        approved = await approved_request(uow, municipality, cf, "phone", new)
+        await identity.rebind_phone(
+            uow, municipality, cf, new, operator="office", now=core.now(), approved=approved
+        )
+        await uow.commit()
+    [notice] = await notices(core, new)
+    assert notice.charge_id == charge
+    await cashier.expect(code, STOPPED_BY_OFFICE)
+    assert await refunded(core) == []
+    assert await citizen_balance(core, town) == before

@@ -232,8 +232,14 @@ def test_delegate_add_refuse_and_remove(database: str) -> None:
     status, output = invoke("admin", "citizen", "delegate", DEMO_CODE, cf)
     assert status == 2 and "--remove" in output
     status, output = invoke("admin", "citizen", "delegate", DEMO_CODE, cf, "--remove")
+    assert status == 2 and "the one to remove" in output
+    # --remove removes the delegate PHONE names, never another one (replaced meanwhile).
+    status, output = invoke("admin", "citizen", "delegate", DEMO_CODE, cf, "3470000001", "--remove")
+    assert status == 2 and "delegate is ***567, not the number you gave" in output, output
+    assert "nothing was done" in output
+    status, output = invoke("admin", "citizen", "delegate", DEMO_CODE, cf, DELEGATE, "--remove")
     assert status == 0 and "removed" in output
-    status, output = invoke("admin", "citizen", "delegate", DEMO_CODE, cf, "--remove")
+    status, output = invoke("admin", "citizen", "delegate", DEMO_CODE, cf, DELEGATE, "--remove")
     assert status == 2 and "(delegate.none)" in output
 
 

@@ -4,6 +4,7 @@ on a SQLite file (the services under them run on both databases elsewhere)."""
 from __future__ import annotations
 
 import asyncio
+import re
 import stat
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -306,13 +307,28 @@ def test_the_office_lists_and_removes_a_cashier_and_it_is_logged(url: str) -> No
     shop_id, member_id, owner_id = run(url, staff)
     code, output = invoke("admin", "shops", "members", "TST", make_partita_iva(1))
     assert code == 0 and "SMS ***050" in output and cashier not in output
-    code, output = invoke("admin", "shops", "remove-member", "TST", str(shop_id), str(owner_id))
+
+    def joined_on(word: str) -> str:
+        """When the row naming `word` joined, as the list shows it (with the seconds)."""
+        [row] = [x for x in output.splitlines() if word in x]
+        since = re.search(r"\d\d/\d\d/\d{4} \d\d:\d\d:\d\d", row)
+        assert since is not None, output
+        return since.group(0)
+
+    joined, owner_joined = joined_on("***050"), joined_on("owner")
+    remove = ("admin", "shops", "remove-member", "TST", str(shop_id))
+    code, output = invoke(*remove, str(owner_id), "--since", owner_joined)
     assert code == 2 and "The owner of a shop cannot be removed" in output
-    code, output = invoke("admin", "shops", "remove-member", "TST", str(shop_id), "99999")
+    code, output = invoke(*remove, "99999", "--since", joined)
     assert code == 2 and "This shop has no member 99999" in output
-    code, output = invoke(
-        "admin", "shops", "remove-member", "TST", str(shop_id), str(member_id), "--by", "anna"
-    )
+    code, output = invoke(*remove, str(member_id))
+    assert code == 2 and "--since" in output
+    code, output = invoke(*remove, str(member_id), "--since", "yesterday")
+    assert code == 2 and "Write --since as 'admin shops members' shows it" in output
+    code, output = invoke(*remove, str(member_id), "--since", "01/01/2026 10:00:00")
+    assert code == 2 and f"Member {member_id} is now SMS ***050, who joined on {joined}" in output
+    assert "Nothing was done" in output
+    code, output = invoke(*remove, str(member_id), "--since", joined, "--by", "anna")
     assert code == 0, output
     assert "SMS ***050 no longer works for Alimentari Test; 0 payments" in output
 

@@ -14,7 +14,8 @@ from sqlalchemy import delete, select
 from core.bootstrap import Core
 from core.domain.errors import Conflict, Refusal
 from core.domain.messages import reply_from_json
-from core.services import allocation, application_desk, municipalities
+from core.services import allocation, application_desk, delegates, municipalities
+from core.services.delegates import DelegateSeen
 from core.storage import models as m
 from tests.conftest import FakeClock
 from tests.integration.office_helpers import apply, close_approve_credit, person
@@ -34,6 +35,16 @@ FORM = {
     "rent_monthly": "450",
     "reason": "Copied wrongly from the paper form",
 }
+
+
+def shown_delegate(page: str) -> dict[str, str]:
+    """The confirmation form of the page that asks to remove a delegate, as its button sends
+    it: the delegate it showed (the delegation's id and its start)."""
+    fields = dict(
+        re.findall(r'<input type="hidden" name="(delegate|since)" value="([^"]*)">', page)
+    )
+    assert set(fields) == {"delegate", "since"}, page
+    return {"confirm": "yes", **fields}
 
 
 async def activity(core: Core, action: str) -> list[m.ActivityEntry]:
@@ -353,12 +364,16 @@ async def test_phone_delegate_and_card(towns: Towns, core: Core) -> None:
         assert operator is not None
         with pytest.raises(Conflict) as unconfirmed:
             await application_desk.remove_delegate(
-                uow, operator, protocol, core.now(), confirmed=False
+                uow, operator, protocol, core.now(), confirmed=False, seen=DelegateSeen()
             )
         assert unconfirmed.value.code == Refusal.OFFICE_NOT_CONFIRMED
         assert await uow.delegates.of_citizen(citizen.id) is not None
     assert not (await told(core, DELEGATE))[-1].startswith("You are no longer the delegate")
-    page = await clerk.post(f"{url}/delegate/remove", {"confirm": "yes"})
+    # A confirmation that does not say which delegate it meant (a page of before) asks again.
+    again = await clerk.post(f"{url}/delegate/remove", {"confirm": "yes"})
+    assert again.status == 200 and "Delegate removed" not in again.text
+    assert "Yes, remove the delegate" in unescape(again.text)
+    page = await clerk.post(f"{url}/delegate/remove", shown_delegate(shown))
     assert page.status == 200 and "Delegate removed" in page.text
     async with core.uow() as uow:
         assert await uow.delegates.of_citizen(citizen.id) is None
@@ -551,3 +566,49 @@ async def test_the_same_new_phone_sent_twice_is_recorded_and_told_once(
     ) in unescape(page.text)
     assert len(await told(core, "+393334445557")) == 1
     assert len(await activity(core, "citizen.phone")) == 1
+
+
+async def test_an_old_tab_never_removes_the_delegate_who_came_after(
+    towns: Towns, core: Core, clock: FakeClock
+) -> None:
+    """The page asking to remove a delegate was opened, then the delegate was replaced
+    (removed, another registered: on SQLite the new delegation may even take the old one's
+    id): its "Yes" removes nobody, and the page names the delegate now and asks again."""
+    clerk, url = await at_the_desk(towns, person(1, 1, phone=PHONE), NEIGHBOUR)
+    await clerk.post("/office/language", {"lang": "en"})
+    protocol = url.rsplit("/", 1)[-1]
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        citizen = await uow.citizens.by_phone(town.id, PHONE)
+        assert citizen is not None
+        cf = citizen.codice_fiscale
+        await delegates.add_delegate(uow, town, cf, DELEGATE, core.now())
+        await uow.commit()
+    old_tab = unescape((await clerk.post(f"{url}/delegate/remove")).text)
+    assert "Remove the delegate +393339998887" in old_tab
+    clock.advance(minutes=1)
+    newcomer = "+393339998800"
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        await delegates.remove_delegate(uow, town, cf, core.now())
+        await delegates.add_delegate(uow, town, cf, newcomer, core.now())
+        await uow.commit()
+    page = await clerk.post(f"{url}/delegate/remove", shown_delegate(old_tab))
+    shown = unescape(page.text)
+    assert page.status == 409 and "Delegate removed" not in shown
+    assert (
+        f"The delegate of application {protocol} changed after your page was opened: it is "
+        f"now {newcomer}. Nothing was done" in shown
+    )
+    assert f"Remove the delegate {newcomer} of application {protocol}?" in shown
+    async with core.uow() as uow:
+        delegate = await uow.delegates.of_citizen(citizen.id)
+        assert delegate is not None and delegate.phone == newcomer
+    assert not any(x.startswith("You are no longer") for x in await told(core, newcomer))
+    assert await activity(core, "citizen.delegate_remove") == []
+    # The page shown now names the newcomer: its button removes them, once.
+    page = await clerk.post(f"{url}/delegate/remove", shown_delegate(shown))
+    assert page.status == 200 and "Delegate removed" in page.text
+    async with core.uow() as uow:
+        assert await uow.delegates.of_citizen(citizen.id) is None
+    assert [e.actor for e in await activity(core, "citizen.delegate_remove")] == ["bel.clerk"]

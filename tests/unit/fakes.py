@@ -314,7 +314,7 @@ class FakeCitizens(_Fake):
 
 
 class FakeDelegates(_Fake):
-    async def of_citizen(self, citizen_id: int) -> m.Delegate | None:
+    async def of_citizen(self, citizen_id: int, *, lock: bool = False) -> m.Delegate | None:
         return self.store.first(m.Delegate, lambda x: x.citizen_id == citizen_id)
 
     async def by_phone(self, municipality_id: int, phone: str) -> m.Delegate | None:

@@ -65,6 +65,13 @@ EARLIER_CUSTOMER_CODE = t(
 )
 
 
+# The customer's code went to a phone or chat the office has since taken from them.
+REFUND_STOPPED_BY_OFFICE = t(
+    "The office cancelled this refund request: the customer's code no longer works. Nothing "
+    "was refunded; ask again with STORNO."
+)
+
+
 class RefundFlow(ConfirmedFlow[RefundState]):
     name = "refund"
     acts_for_shop = "member"
@@ -295,6 +302,18 @@ class RefundFlow(ConfirmedFlow[RefundState]):
             raise Reject(t("Write the code the customer reads to you (6 digits), or ANNULLA."))
         s = self.state(turn)
         pending = known(s.customer)
+        if await refund_codes.refund_code_void(
+            turn.uow,
+            shop_id=known(s.shop_id),
+            charge_id=known(s.charge_id),
+            code_hash=pending.hash,
+            now=turn.now,
+        ):
+            # The office voided the request while the till waited (the code went to a phone
+            # or chat no longer the customer's): whatever is typed, nothing is refunded.
+            turn.finish()
+            turn.say(REFUND_STOPPED_BY_OFFICE)
+            return
         right = otp.code_matches(turn.uow.keys, typed, pending.salt, pending.hash)
         if not right and await refund_codes.earlier_refund_code(
             turn.uow,

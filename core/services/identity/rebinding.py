@@ -11,7 +11,7 @@ from core.domain.channels import Channel
 from core.domain.errors import Conflict, NotAllowed, Refusal
 from core.domain.identity import PhoneProof, mask_phone, normalize_phone
 from core.domain.messages import Reply, t
-from core.services import code_destinations
+from core.services import code_destinations, refund_codes
 from core.services.identity.log import _log
 from core.services.identity.lookups import office_citizen
 from core.services.identity.phone_checks import check_new_phone, money_at_stake
@@ -183,4 +183,6 @@ async def rebind_phone(
         # A code sent to the old phone (or the unlinked chat), lost or stolen perhaps,
         # confirms nothing more: the shop starts the payment again, its code to the new one.
         await code_destinations.void_codes_gone_elsewhere(uow, citizen, now)
+        # So does a refund's code sent there: a cashier's refund waits for it no more.
+        await refund_codes.void_refund_codes_gone_elsewhere(uow, citizen, now)
     return Rebinding(citizen.id, previous, phone, unlinked)

@@ -10,7 +10,7 @@ from typing import NoReturn
 from core.domain.channels import Channel
 from core.domain.errors import Conflict
 from core.domain.identity import PhoneProof, normalize_phone
-from core.services import code_destinations
+from core.services import code_destinations, refund_codes
 from core.services.identity.first_number import _refuse_first_number, withdraw_chat_request
 from core.services.identity.log import _log
 from core.services.identity.phone_checks import (
@@ -66,6 +66,7 @@ async def link_telegram(
         await withdraw_chat_request(uow, citizen, telegram_user, now)
         # A code sent to the chat while it was the holder's confirms nothing more.
         await code_destinations.void_codes_gone_elsewhere(uow, citizen, now)
+        await refund_codes.void_refund_codes_gone_elsewhere(uow, citizen, now)
         raise DelegateNumber()
 
     if await _is_shop_chat(uow, municipality_id, telegram_user):

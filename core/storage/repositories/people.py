@@ -214,10 +214,11 @@ class CitizenRepository(_Repository):
 
 
 class DelegateRepository(_Repository):
-    async def of_citizen(self, citizen_id: int) -> m.Delegate | None:
-        return await self.session.scalar(
-            select(m.Delegate).where(m.Delegate.citizen_id == citizen_id)
-        )
+    async def of_citizen(self, citizen_id: int, *, lock: bool = False) -> m.Delegate | None:
+        """The citizen's delegate; `lock`: its row held until the commit (a removal
+        compares it with the one the operator saw, and a replacement waits)."""
+        query = select(m.Delegate).where(m.Delegate.citizen_id == citizen_id)
+        return await self.session.scalar(query.with_for_update() if lock else query)
 
     async def by_phone(self, municipality_id: int, phone: str) -> m.Delegate | None:
         return await self.session.scalar(
