@@ -20,6 +20,7 @@ from core.dialogue.questions.shopkeeper import (
     _GET_IN,
     _LAST,
     _MANY_CASHIERS,
+    _MONTH,
     _NEW_CASHIER,
     _OWES,
     _PAID,
@@ -53,7 +54,13 @@ def shop_asks(asked: Asked) -> Request | ReadOn:
         month = month_named(words)
         if month is not None:
             return "statement", str(month)  # "il rendiconto di ottobre": that month's
-        return "statement", "oggi" if said & _TODAY else ""
+        if said & _TODAY:
+            return "statement", "oggi"
+        if said & _TAKINGS and not said & _STATEMENT_WORDS:
+            # "INCASSO", "quanto ha incassato Mario?": today's takings, by till for the
+            # owner; "gli incassi del mese" this month's.
+            return "statement", "mese" if said & _MONTH else "oggi"
+        return "statement", ""
     if said & _WHEN and said & _TOWN_PAYS:
         return "reimbursement", ""
     if said & _HOW_MUCH and ((said & _OWES and said & _THE_TOWN) or said & _YOU_OWE):

@@ -20,6 +20,7 @@ _STATEMENT_WORDS = frozenset({"resoconto", "rendiconto", "estratto", "statement"
 # "Quanto mi dovete?": the shop speaking to the town, what it is still owed.
 _YOU_OWE = frozenset({"dovete"})
 _TODAY = frozenset({"oggi", "today"})
+_MONTH = frozenset({"mese", "month"})
 _CASHIER = frozenset({"cassiere", "cassiera", "cashier"})
 # Adding a person, not "il cassiere mi chiede un nuovo codice" (a customer at the till).
 _ADD = frozenset(
