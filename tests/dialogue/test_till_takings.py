@@ -101,3 +101,20 @@ async def test_with_no_other_till_the_statement_is_as_before(core: Core) -> None
     replies = await owner.expect("INCASSO", TODAY, OWED)
     assert msgids(replies) == [TODAY, OWED]
 
+
+WHO_PAYS = "Who pays? Write the codice fiscale, the phone number or the card code."
+
+
+async def test_a_new_charge_in_the_tills_own_words_is_no_statement(core: Core) -> None:
+    """ "Nuovo incasso" is the option the till offers after a payment; typed later (or "un
+    altro incasso") it was the statement (and before, the question of which period): the
+    cashier, with the next customer at the till, wanted to charge."""
+    town = await make_town(core, citizens=1)
+    await add_member(core, town.shop_id, "7002", "cashier", channel="telegram")
+    cashier = Chat(core, "7002", channel=Channel.TELEGRAM)
+    for typed in ("nuovo incasso", "Un altro incasso", "new charge"):
+        await cashier.expect(typed, WHO_PAYS)
+        assert (await cashier.state())[:2] == ("charge", "who")
+        await cashier.expect("ANNULLA", "Cancelled.")
+    # "Incasso" alone still asks for the takings.
+    await cashier.expect("incasso", CASHIERS_OWN)

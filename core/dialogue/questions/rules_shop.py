@@ -22,6 +22,7 @@ from core.dialogue.questions.shopkeeper import (
     _MANY_CASHIERS,
     _MONTH,
     _NEW_CASHIER,
+    _NEW_CHARGE,
     _OWES,
     _PAID,
     _REMOVE,
@@ -50,6 +51,8 @@ def shop_asks(asked: Asked) -> Request | ReadOn:
     words, said, pairs, keywords = asked.words, asked.said, asked.pairs, asked.keywords
     if pairs & {(last, paid) for last in _LAST for paid in _PAID}:
         return (LAST_PAYMENT, "") if not keywords else None
+    if pairs & _NEW_CHARGE:
+        return (CHARGE_IN_WORDS, "") if not keywords else None
     if said & (_TAKINGS | _STATEMENT_WORDS):
         month = month_named(words)
         if month is not None:

@@ -93,6 +93,11 @@ _GET_IN = frozenset(
 )  # fmt: skip
 _CANT = frozenset({"non", "cant", "cannot", "not", "doesnt", "unable"})
 
+# "Nuovo incasso", "un altro incasso" (the till's own option after a payment, typed later):
+# the next charge, not the takings that "incasso" alone asks for.
+_NEW_CHARGE = frozenset(
+    {("nuovo", "incasso"), ("altro", "incasso"), ("new", "charge"), ("another", "charge")}
+)
 # A shopkeeper about to charge, said in words (words.customer_to_charge): PAGA at a shop's
 # chat (what the charge needs next); a citizen saying it hears how paying works.
 CHARGE_IN_WORDS = "charge_in_words"
