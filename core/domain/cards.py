@@ -166,7 +166,7 @@ def check_card_number(text: str) -> None:
         return
     typed = text.strip().upper()
     number = normalize_card_number(typed)
-    if number and not (possible_symbols(number) and _in_printed_groups(typed)):
+    if number and not (possible_symbols(number) and apart_where_printed(typed)):
         raise InvalidIdentifier("card", text, "format")
     if tried_card_number(text) and len(number) != CARD_CODE_LENGTH:
         raise InvalidIdentifier("card", text, "length")
@@ -178,7 +178,7 @@ def possible_symbols(number: str) -> bool:
     return all(ch in CARD_CODE_ALPHABET for ch in number)
 
 
-def _in_printed_groups(typed: str) -> bool:
+def apart_where_printed(typed: str) -> bool:
     """Whether letters and digits written apart ("ABCD EFGH JK", "ABCD-EFGHJK") are apart
     only where the card's printed groups end; together they always are."""
     ends, count = set(), 0

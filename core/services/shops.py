@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core.domain import otp
-from core.domain.channels import Channel, chat_label
+from core.domain.channels import Channel, chat_label, chat_of
 from core.domain.charges import ChargeStatus
 from core.domain.errors import Conflict, NotAllowed, NotFound, Refusal
 from core.domain.geo import haversine_m, valid_position
@@ -515,6 +515,41 @@ async def statement(uow: UnitOfWork, shop: m.Shop, since: datetime, until: datet
         refunded_cents=sum(c.amount_cents for c in refunded),
         to_be_reimbursed_cents=await ledger.shop_balance(uow, shop.municipality_id, shop.id),
     )
+
+
+@dataclass(frozen=True)
+class TillTakings:
+    """What one till (a chat that charges for the shop) took in a period: never who paid."""
+
+    label: str  # as CASSIERI names the chat to the owner ("SMS ***050")
+    own: bool  # the till of whoever asked
+    payments: int
+    paid_cents: int
+    refunds: int
+    refunded_cents: int
+
+
+async def takings_by_till(
+    uow: UnitOfWork, member: m.ShopMember, since: datetime, until: datetime
+) -> list[TillTakings]:
+    """The payments made at the member's shop in the period, per till that asked them,
+    the member's own first: every till for the owner, a cashier's own till only (never what
+    another cashier took). A till of a cashier removed since is still named, as it was."""
+    own = f"{member.channel}:{member.address}"
+    mine_only = None if member.role == MemberRole.OWNER.value else own
+    rows = await uow.charges.takings_by_till(member.shop_id, since, until, till=mine_only)
+    takings = [
+        TillTakings(
+            label=chat_label(*chat_of(till)),
+            own=till == own,
+            payments=payments,
+            paid_cents=paid_cents,
+            refunds=refunds,
+            refunded_cents=refunded_cents,
+        )
+        for till, payments, paid_cents, refunds, refunded_cents in rows
+    ]
+    return sorted(takings, key=lambda x: (not x.own, x.label))
 
 
 async def last_payment(uow: UnitOfWork, shop: m.Shop) -> m.Charge | None:

@@ -28,6 +28,7 @@ SAMPLES: dict[str, Param] = {
     "amount": Money(1_234_567),  # 12.345,67 €: a shop's month
     "balance": Money(123_456),
     "paid": Money(1_234_567),
+    "refunded": Money(123_456),  # a till's refunds of a day
     # 40 in its SMS form (the limit at registration), typed with curly quotes, a capital È,
     # a dash and an emoji: on SMS “È” becomes "E'", – becomes - and the emoji goes.
     "shop": "Bottega “È Buono” – Frutta da Mario e C 🍎",

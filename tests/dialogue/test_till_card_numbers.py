@@ -18,7 +18,7 @@ from core.domain import cards as card_domain
 from core.domain import gsm7
 from core.domain.errors import InvalidIdentifier
 from core.domain.messages import Money, Reply, t
-from tests.dialogue.harness import Chat, add_member, open_till, outbox_of, param
+from tests.dialogue.harness import Chat, add_member, msgids, open_till, outbox_of, param
 from tests.dialogue.test_cards_delegates import ASK_PIN, cards_grouped, no_phone_card, slip
 from tests.dialogue.test_shop import (
     AMOUNT,
@@ -40,6 +40,10 @@ from tests.factories import Town, make_town
 CARD_LENGTH = (
     "A card number has 10 letters and digits, like ABCD EFGH JK. Check it on the card and "
     "write it again."
+)
+CARD_FORMAT = (
+    "This is not a card number (10 letters and digits, never 0, O, 1 or I, like ABCD EFGH "
+    "JK). Write the card number, the codice fiscale or the phone, not the name."
 )
 # A card number with a character missing, one too many, and one too many in the printed
 # groups, which has the shape of a codice fiscale (11 characters) but is none.
@@ -110,7 +114,9 @@ async def test_a_card_number_of_another_length_keeps_the_payment_waiting(
     code = await citizen_code(core, phone)
     # The last: a symbol missing from a number whose middle group is digits (one card in
     # 256), read as a card number, not as "FEVY" and 5732,9 typed with a space.
-    for typed in (*MISTYPED, "FEVY 57ED N 7,50", "FEVY 5732 9"):
+    # "FEVY 57ED N 5": a symbol missing and an amount of one digit, which made ten
+    # characters and was refused as no card number at all.
+    for typed in (*MISTYPED, "FEVY 57ED N 7,50", "FEVY 57ED N 5", "FEVY 5732 9"):
         await till.expect(f"PAGA {typed}", CARD_LENGTH, WAITS)
         assert param(till.last, "amount") == Money(5_00)
         assert (await till.state())[:2] == (None, None)
@@ -162,6 +168,28 @@ async def test_with_nothing_waiting_the_same_refusal_and_the_right_card_pays(
         number = cards_grouped(citizen.card_code)
     await till.expect(f"PAGA {number} 5", ASK_CODE)
     assert await lookups(core) == (3, 2)
+
+
+@pytest.mark.parametrize("channel", [Channel.SMS, Channel.TELEGRAM, Channel.TERMINAL])
+async def test_a_symbol_missing_then_the_amount_is_the_length_refusal(
+    core: Core, channel: Channel
+) -> None:
+    """ "PAGA EUCJ DRQR W 5": a card number with its last symbol missing, then 5 euro. It
+    was "not a card number ... not the name" (the 5 read as the card's tenth symbol, its
+    last group cut in two); now the length refusal, as without the amount, and the amount
+    is kept: the number written again alone asks the holder for 5 euro."""
+    town = await make_town(core, citizens=1)
+    till = await till_on(core, town, channel)
+    async with core.uow() as uow:
+        citizen = await uow.citizens.by_id(town.citizen_ids[0])
+        assert citizen is not None and citizen.card_code is not None
+        number = cards_grouped(citizen.card_code)
+    await till.expect(f"PAGA {number[:-1]} 5", CARD_LENGTH)
+    assert CARD_FORMAT not in msgids(till.last)
+    assert (await till.state())[:2] == ("charge", "who")
+    assert await lookups(core) == (0, 0)
+    await till.expect(number, ASK_CODE)
+    assert param(till.last, "amount") == Money(5_00)
 
 
 async def test_paga_alone_still_gives_up_the_payment_waiting(core: Core) -> None:

@@ -1122,6 +1122,30 @@ class FakeCharges(_Fake):
             m.Charge, lambda x: x.shop_id == shop_id and since <= x.created_at < until
         )
 
+    async def takings_by_till(
+        self, shop_id: int, since: datetime, until: datetime, till: str | None = None
+    ) -> Sequence[tuple[str, int, int, int, int]]:
+        paid = [
+            x
+            for x in await self.of_shop(shop_id, since, until)
+            if x.status in (ChargeStatus.CONFIRMED, ChargeStatus.REFUNDED)
+            and till in (None, x.requested_by)
+        ]
+        rows = []
+        for by in sorted({x.requested_by for x in paid}):
+            taken = [x for x in paid if x.requested_by == by]
+            back = [x for x in taken if x.status == ChargeStatus.REFUNDED]
+            rows.append(
+                (
+                    by,
+                    len(taken),
+                    sum(x.amount_cents for x in taken),
+                    len(back),
+                    sum(x.amount_cents for x in back),
+                )
+            )
+        return rows
+
     async def last_paid_of_shop(self, shop_id: int) -> m.Charge | None:
         paid = self.store.rows(
             m.Charge,

@@ -222,9 +222,10 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
             self.state(turn).amount = await self._checked_amount(turn, text)
             await self.ask(turn)
             return True
+        cents = None
         if amount is not None:
             try:
-                await self._checked_amount(turn, amount)
+                cents = await self._checked_amount(turn, amount)
             except Reject as wrong:
                 if _reference_error(reference) is not None:
                     turn.say(*wrong.texts)
@@ -240,6 +241,10 @@ class ChargeFlow(ConfirmedFlow[ChargeState]):
                 turn.say_split(*wrong.texts, AMOUNT_QUESTION)
                 return False
         if not self._remember(turn, reference):
+            if cents is not None and again:
+                # "PAGA EUCJ DRQR W 5": who pays refused, the amount kept; the card number
+                # written again alone charges it (the code's message names the amount).
+                self.state(turn).amount = cents
             return False
         if amount is None:
             written = self.state(turn).amount

@@ -241,12 +241,15 @@ def _whole_reference(reference: str, amount: str, line: str) -> bool:
             return parse_reference(line)[0] == "phone"
         except DomainError:
             return False
-    # A card number's last group of digits, not an amount: "ABCD EFGH" and "23".
+    # A card number's last group of digits, not an amount: "ABCD EFGH" and "23". Only
+    # where a printed group ends: "EUCJ DRQR W 5" is a card number with a symbol missing
+    # and 5 euro (its last group cut in two is no card's), refused for its length.
     return (
         kind == "card"
         and " " in reference.strip()
         and amount.isdigit()
         and len(normalize_card_number(reference)) + len(amount) == CARD_CODE_LENGTH
+        and card_domain.apart_where_printed(line.strip().upper())
     )
 
 

@@ -12,6 +12,7 @@ from core.dialogue.state import ShopState
 from core.dialogue.words import fold, month_named
 from core.domain.charges import ChargeStatus
 from core.domain.messages import Day, Money, Option, Text, t, tn
+from core.domain.shops import MemberRole
 from core.services import shops as shop_service
 from core.services.movements import shop_reimbursements
 from core.storage import models as m
@@ -136,6 +137,10 @@ class StatementFlow(Flow[ShopState]):
         if period == "today":
             since = start_of_day(turn.now, zone)
             until = since + timedelta(days=1)
+            current = await turn.shop()
+            if current is not None and current[1].id == shop.id:
+                await _show_today(turn, shop, current[0], since, until)
+                return
         else:
             since = start_of_month(turn.now, zone)
             until = (since + timedelta(days=32)).replace(day=1)
@@ -163,6 +168,95 @@ class StatementFlow(Flow[ShopState]):
     # One question: today or this month (STATEMENT OGGI answers it at once).
     entry = ("period",)
     steps = table({"period": Step(ask_period, on_period)})
+
+
+async def _show_today(
+    turn: Turn, shop: m.Shop, member: m.ShopMember, since: datetime, until: datetime
+) -> None:
+    """Today's statement ("RESOCONTO OGGI", "INCASSO", "quanto ha incassato Mario?"). The
+    owner: the shop's payments and refunds, then what each till took, named as CASSIERI
+    names cashiers (when any payment was taken at a till other than her own), then what the
+    town owes. A cashier: their own till's only (shop_service.takings_by_till). Amounts and
+    counts, never who paid."""
+    tills = await shop_service.takings_by_till(turn.uow, member, since, until)
+    if member.role != MemberRole.OWNER.value:
+        mine = tills[0] if tills else None
+        count, cents = (mine.payments, mine.paid_cents) if mine else (0, 0)
+        texts: list[Text] = [
+            tn(
+                "Your till today: {count} payment, {amount}.",
+                "Your till today: {count} payments, {amount}.",
+                count,
+                amount=Money(cents),
+            )
+        ]
+        if mine is not None and mine.refunds:
+            texts.append(_refunded(mine.refunds, mine.refunded_cents))
+        turn.say(*texts)
+        return
+    result = await shop_service.statement(turn.uow, shop, since, until)
+    lines: list[Text] = [
+        tn(
+            "Today: {count} payment, {amount}.",
+            "Today: {count} payments, {amount}.",
+            result.payments,
+            amount=Money(result.paid_cents),
+        )
+    ]
+    if result.refunds:
+        lines.append(_refunded(result.refunds, result.refunded_cents))
+    if any(not till.own for till in tills):
+        lines.extend(_till_line(till) for till in tills)
+    owed = t(
+        "To be reimbursed by the municipality: {amount}.",
+        amount=Money(result.to_be_reimbursed_cents),
+    )
+    turn.say_summary(lines, owed)
+
+
+def _refunded(count: int, cents: int) -> Text:
+    return tn(
+        "Of these, refunded: {count} payment, {amount}.",
+        "Of these, refunded: {count} payments, {amount}.",
+        count,
+        amount=Money(cents),
+    )
+
+
+def _till_line(till: shop_service.TillTakings) -> Text:
+    """One till's takings in the owner's statement of today."""
+    amount, refunded = Money(till.paid_cents), Money(till.refunded_cents)
+    if till.own and till.refunds:
+        return tn(
+            "Your till: {count} payment, {amount}, {refunded} refunded.",
+            "Your till: {count} payments, {amount}, {refunded} refunded.",
+            till.payments,
+            amount=amount,
+            refunded=refunded,
+        )
+    if till.own:
+        return tn(
+            "Your till: {count} payment, {amount}.",
+            "Your till: {count} payments, {amount}.",
+            till.payments,
+            amount=amount,
+        )
+    if till.refunds:
+        return tn(
+            "{who}: {count} payment, {amount}, {refunded} refunded.",
+            "{who}: {count} payments, {amount}, {refunded} refunded.",
+            till.payments,
+            who=till.label,
+            amount=amount,
+            refunded=refunded,
+        )
+    return tn(
+        "{who}: {count} payment, {amount}.",
+        "{who}: {count} payments, {amount}.",
+        till.payments,
+        who=till.label,
+        amount=amount,
+    )
 
 
 async def show_last_payment(turn: Turn) -> None:
@@ -262,13 +356,6 @@ def _say_statement(turn: Turn, result: shop_service.Statement, head: Text, owed:
     """A statement's lines: the period's payments, its refunds if any, what is owed."""
     texts: list[Text] = [head]
     if result.refunds:
-        texts.append(
-            tn(
-                "Of these, refunded: {count} payment, {amount}.",
-                "Of these, refunded: {count} payments, {amount}.",
-                result.refunds,
-                amount=Money(result.refunded_cents),
-            )
-        )
+        texts.append(_refunded(result.refunds, result.refunded_cents))
     texts.append(owed)
     turn.say(*texts)

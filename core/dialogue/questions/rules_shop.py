@@ -20,7 +20,9 @@ from core.dialogue.questions.shopkeeper import (
     _GET_IN,
     _LAST,
     _MANY_CASHIERS,
+    _MONTH,
     _NEW_CASHIER,
+    _NEW_CHARGE,
     _OWES,
     _PAID,
     _REMOVE,
@@ -49,11 +51,19 @@ def shop_asks(asked: Asked) -> Request | ReadOn:
     words, said, pairs, keywords = asked.words, asked.said, asked.pairs, asked.keywords
     if pairs & {(last, paid) for last in _LAST for paid in _PAID}:
         return (LAST_PAYMENT, "") if not keywords else None
+    if pairs & _NEW_CHARGE:
+        return (CHARGE_IN_WORDS, "") if not keywords else None
     if said & (_TAKINGS | _STATEMENT_WORDS):
         month = month_named(words)
         if month is not None:
             return "statement", str(month)  # "il rendiconto di ottobre": that month's
-        return "statement", "oggi" if said & _TODAY else ""
+        if said & _TODAY:
+            return "statement", "oggi"
+        if said & _TAKINGS and not said & _STATEMENT_WORDS:
+            # "INCASSO", "quanto ha incassato Mario?": today's takings, by till for the
+            # owner; "gli incassi del mese" this month's.
+            return "statement", "mese" if said & _MONTH else "oggi"
+        return "statement", ""
     if said & _WHEN and said & _TOWN_PAYS:
         return "reimbursement", ""
     if said & _HOW_MUCH and ((said & _OWES and said & _THE_TOWN) or said & _YOU_OWE):

@@ -20,6 +20,7 @@ _STATEMENT_WORDS = frozenset({"resoconto", "rendiconto", "estratto", "statement"
 # "Quanto mi dovete?": the shop speaking to the town, what it is still owed.
 _YOU_OWE = frozenset({"dovete"})
 _TODAY = frozenset({"oggi", "today"})
+_MONTH = frozenset({"mese", "month"})
 _CASHIER = frozenset({"cassiere", "cassiera", "cashier"})
 # Adding a person, not "il cassiere mi chiede un nuovo codice" (a customer at the till).
 _ADD = frozenset(
@@ -92,6 +93,11 @@ _GET_IN = frozenset(
 )  # fmt: skip
 _CANT = frozenset({"non", "cant", "cannot", "not", "doesnt", "unable"})
 
+# "Nuovo incasso", "un altro incasso" (the till's own option after a payment, typed later):
+# the next charge, not the takings that "incasso" alone asks for.
+_NEW_CHARGE = frozenset(
+    {("nuovo", "incasso"), ("altro", "incasso"), ("new", "charge"), ("another", "charge")}
+)
 # A shopkeeper about to charge, said in words (words.customer_to_charge): PAGA at a shop's
 # chat (what the charge needs next); a citizen saying it hears how paying works.
 CHARGE_IN_WORDS = "charge_in_words"

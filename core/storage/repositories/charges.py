@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.orm import QueryableAttribute, aliased
 from sqlalchemy.sql import Select
 
@@ -157,6 +157,39 @@ class ChargeRepository(_Repository):
                 .order_by(m.Charge.id)
             )
         ).all()
+
+    async def takings_by_till(
+        self, shop_id: int, since: datetime, until: datetime, till: str | None = None
+    ) -> Sequence[tuple[str, int, int, int, int]]:
+        """The shop's payments made in the period (asked from `since` to `until`, as
+        of_shop counts them), per till that asked them (`requested_by`): (till, payments,
+        their cents, refunded since, their cents), the till first in its order. Only the
+        till `till` when given. Counted in the database: no citizen is loaded."""
+        refunded = m.Charge.status == ChargeStatus.REFUNDED.value
+        query = (
+            select(
+                m.Charge.requested_by,
+                func.count(m.Charge.id),
+                func.sum(m.Charge.amount_cents),
+                func.count(case((refunded, m.Charge.id))),
+                func.coalesce(func.sum(case((refunded, m.Charge.amount_cents))), 0),
+            )
+            .where(
+                m.Charge.shop_id == shop_id,
+                m.Charge.status.in_((ChargeStatus.CONFIRMED.value, ChargeStatus.REFUNDED.value)),
+                m.Charge.created_at >= since,
+                m.Charge.created_at < until,
+            )
+            .group_by(m.Charge.requested_by)
+            .order_by(m.Charge.requested_by)
+        )
+        if till is not None:
+            query = query.where(m.Charge.requested_by == till)
+        rows = await self.session.execute(query)
+        return [
+            (str(by), int(count), int(cents), int(refunds), int(refunded_cents))
+            for by, count, cents, refunds, refunded_cents in rows.all()
+        ]
 
     async def last_paid_of_shop(self, shop_id: int) -> m.Charge | None:
         """The shop's last payment made (confirmed, perhaps refunded since), the newest
