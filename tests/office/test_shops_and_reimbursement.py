@@ -20,6 +20,7 @@ from tests.conftest import FakeClock
 from tests.factories import make_partita_iva
 from tests.integration.office_helpers import italian_iban, pay
 from tests.office.conftest import BUYER, Towns, lock_shop, shop_owed, signed_in
+from tests.office.test_four_eyes import notice
 
 ACT = re.compile(r"/office/acts/(\d+)/withdraw")
 SEEN = re.compile(r'name="seen" value="([0-9a-f]+)"')
@@ -106,6 +107,13 @@ async def test_reimbursement_draft_second_person_approval_and_sepa_file(
     manager = await signed_in(towns.server, "bel.manager")
     page = await manager.post(f"/office/acts/{act}/approve")
     assert page.status == 200
+    # Nothing is paid until the bank has the file: the notice says so, and where it is.
+    day = clock().strftime("%d/%m/%Y")
+    assert notice(page.text) == (
+        f"Atto {act} approvato ed eseguito: 42,50\xa0€ ai negozi. Ora scarica il suo file SEPA "
+        "in «Rimborsi disposti», nella pagina Rimborsi, e caricalo nella banca: i negozi sono "
+        f"pagati il {day}, quando la banca lo ha ricevuto."
+    )
     async with core.uow() as uow:
         assert await ledger.shop_balance(uow, towns.bel.municipality_id, shop_id) == 0
     page = await manager.get("/office/reimbursement")
