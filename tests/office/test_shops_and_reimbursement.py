@@ -364,3 +364,25 @@ async def test_the_prepare_button_gives_way_to_a_note_while_a_reimbursement_wait
     page = await clerk.get("/office/reimbursement")
     assert form not in page.text
     assert "già in attesa di approvazione" in unescape(page.text)
+
+
+async def test_the_shops_table_adds_up_what_they_are_owed_as_the_reimbursement_does(
+    towns: Towns, core: Core
+) -> None:
+    first = await shop_owed(towns)
+    second = await register(core, "BEL", "Forno Nuovo", 31)
+    await register(core, "BEL", "Bar Centrale", 32)  # pending: owed nothing
+    clerk = await signed_in(towns.server, "bel.clerk")
+    assert (await clerk.post(f"/office/shops/{second}/approve")).status == 200
+    await pay(towns.bel, second, BUYER, 10_00)
+    page = await clerk.get("/office/shops")
+    footer = re.search(r"<tfoot>(.*?)</tfoot>", page.text, re.S)
+    assert footer, page.text
+    cells = [
+        unescape(re.sub(r"<[^>]+>", "", cell)).strip()
+        for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", footer.group(1), re.S)
+    ]
+    assert cells == ["Totale", "52,50\xa0€", ""], cells
+    shown = await clerk.get("/office/reimbursement")
+    assert '<td class="num">52,50\xa0€</td></tr></tfoot>' in shown.text
+    assert first != second
