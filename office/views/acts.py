@@ -664,7 +664,7 @@ async def approve(request: web.Request) -> web.StreamResponse:
     raise back_or(request, form, HOME[acts.ActKind(act.kind)])
 
 
-def approved_notice(act: m.Act) -> Text:
+def approved_notice(act: m.OfficeAct) -> Text:
     """What an approval did and, where the work goes on elsewhere, what to do next: a
     determina credits nobody until its credit is prepared and approved; a reimbursement
     pays nobody until its SEPA file is uploaded to the bank."""
