@@ -12,8 +12,8 @@ from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
 from core.bootstrap import Core
 from office import views
-from office.keys import CONFIG, CORE, STYLE_VERSION, OfficeConfig
-from office.pages import STYLE_SHEET, VERSION_KEY, not_found, refusals
+from office.keys import CONFIG, CORE, SCRIPT_VERSION, STYLE_VERSION, OfficeConfig
+from office.pages import SCRIPT, STYLE_SHEET, VERSION_KEY, not_found, refusals
 from office.security import (
     COOKIE_NAME,
     MAX_FORM_BYTES,
@@ -68,6 +68,7 @@ def build_office(core: Core, config: OfficeConfig) -> web.Application:
     # it), not by every page that links the file (office.pages.render).
     static = office.router.add_static("/static/", STATIC, name="static", append_version=True)
     office[STYLE_VERSION] = static.url_for(filename=STYLE_SHEET).query[VERSION_KEY]
+    office[SCRIPT_VERSION] = static.url_for(filename=SCRIPT).query[VERSION_KEY]
     views.add_routes(office)
     # Last: whatever no route matched (a malformed id) is the office's own not-found page.
     office.router.add_route("*", "/{tail:.*}", not_found, name="not_found")

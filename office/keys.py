@@ -32,3 +32,5 @@ CONFIG = web.AppKey("office_config", OfficeConfig)
 # The style sheet's version (its content's hash, as aiohttp's append_version writes it),
 # computed once when the application is built: every page links office.css?v=<it>.
 STYLE_VERSION = web.AppKey("office_style_version", str)
+# The same for the one script (office.js), linked only by the confirmation pages.
+SCRIPT_VERSION = web.AppKey("office_script_version", str)

@@ -19,7 +19,7 @@ from core.domain.errors import DomainError
 from core.domain.messages import Text, t
 from core.storage import models as m
 from office import personal
-from office.keys import STYLE_VERSION
+from office.keys import SCRIPT_VERSION, STYLE_VERSION
 from office.refusals import describe, status_of
 from office.security import OPERATOR, TOWN_NAME, UPLOADS, Handler, csrf_token
 from office.words import LANGUAGE_NAMES, ROLE_NAMES, Words, language_of
@@ -35,6 +35,9 @@ REFUSED_MAX_BYTES = 2000
 # The office's style sheet, linked by every page with its version (keys.STYLE_VERSION)
 # under aiohttp's name for it.
 STYLE_SHEET = "office.css"
+# The office's one script, linked the same way by the confirmation pages only: Escape there
+# follows the way back. Every page works without it.
+SCRIPT = "office.js"
 VERSION_KEY = "v"
 # The sections in the navigation, in this order (only those the application routes).
 NAV = (
@@ -149,6 +152,7 @@ async def render(
             personal.iban_shown(operator, value) if isinstance(operator, m.Operator) else ""
         ),
         "style_sheet": style_sheet(request),
+        "script": static_address(request, SCRIPT, request.app[SCRIPT_VERSION]),
         **context,
     }
     response = aiohttp_jinja2.render_template(template, request, full, status=status)
@@ -159,10 +163,15 @@ async def render(
 def style_sheet(request: web.Request) -> str:
     """The style sheet's address with its version, computed when the application was built
     (office.app): a page never reads nor hashes the file."""
+    return static_address(request, STYLE_SHEET, request.app[STYLE_VERSION])
+
+
+def static_address(request: web.Request, filename: str, version: str) -> str:
+    """A static file's address with the version office.app computed for it."""
     static = request.app.router["static"]
     assert isinstance(static, StaticResource)  # office.app adds it
-    url = static.url_for(filename=STYLE_SHEET, append_version=False)
-    return str(url.with_query({VERSION_KEY: request.app[STYLE_VERSION]}))
+    url = static.url_for(filename=filename, append_version=False)
+    return str(url.with_query({VERSION_KEY: version}))
 
 
 def page_before(request: web.Request) -> str | None:

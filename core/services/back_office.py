@@ -505,8 +505,26 @@ async def dashboard(
     )
 
 
-# A whole protocol written without its leading zeros (protocol_number writes six digits).
-_SHORT_PROTOCOL = re.compile(r"(?P<code>[A-Z][A-Z0-9]*)-(?P<year>\d{4})-(?P<number>\d{1,6})")
+# A whole protocol written without its leading zeros (protocol_number writes six digits),
+# its parts parted by a dash, a space, a slash or a dot as it is noted down ("BEL 2026 7",
+# "BEL/2026/7").
+_SHORT_PROTOCOL = re.compile(
+    r"(?P<code>[A-Z][A-Z0-9]*)[-\s/.]+(?P<year>\d{4})[-\s/.]+(?P<number>\d{1,6})"
+)
+# What parts the groups of a codice fiscale copied off a card or a letter: spaces, dashes,
+# dots, slashes ("RSSMRA-85T10-A739J"). A codice fiscale has none of them.
+_GROUPING = re.compile(r"[\s\-./]+")
+
+
+def reads_as_protocol(query: str) -> bool:
+    """Whether a search is a whole protocol, however its parts are parted."""
+    return _SHORT_PROTOCOL.fullmatch(query.strip().upper()) is not None
+
+
+def searched_person(query: str) -> str:
+    """A search for a codice fiscale as it is compared: in capitals, without the marks that
+    part its groups."""
+    return _GROUPING.sub("", query.strip().upper())
 
 
 async def search_applications(
@@ -522,9 +540,9 @@ async def search_applications(
         text = f"{short['code']}-{short['year']}-{int(short['number']):06d}"
     codice_fiscale = phone = phone_digits = None
     if text and operator.role != Role.VIEWER.value:
-        # Copied off a health card in groups ("RSSMRA 85T10 A739J"): a codice fiscale has
-        # no spaces.
-        codice_fiscale = "".join(text.split())
+        # Copied off a health card in groups ("RSSMRA 85T10 A739J", "RSSMRA-85T10-A739J"):
+        # a codice fiscale has no spaces, dashes, dots or slashes.
+        codice_fiscale = searched_person(text)
         digits = "".join(ch for ch in text if ch.isdigit() or ch == "+")
         if len(digits) >= 3:
             try:

@@ -660,8 +660,36 @@ async def approve(request: web.Request) -> web.StreamResponse:
     except DomainError as error:
         await _done_already(request, form, error, "approved")
         await _refused_beside_act(request, operator, act_id, error)
-    await notify(request, t("Act {number} approved and carried out.", number=str(act.id)))
+    await notify(request, approved_notice(act))
     raise back_or(request, form, HOME[acts.ActKind(act.kind)])
+
+
+def approved_notice(act: m.OfficeAct) -> Text:
+    """What an approval did and, where the work goes on elsewhere, what to do next: a
+    determina credits nobody until its credit is prepared and approved; a reimbursement
+    pays nobody until its SEPA file is uploaded to the bank."""
+    kind = acts.ActKind(act.kind)
+    outcome = act.outcome or {}
+    number = str(act.id)
+    if kind is acts.ActKind.DETERMINA and "tranche" in outcome:
+        return t(
+            "Act {number} approved and carried out: tranche {tranche} assigns {amount}, and "
+            'nobody is credited yet. Next, prepare its credit under "Prepare an act" on the '
+            'page "The round".',
+            number=number,
+            tranche=str(outcome["tranche"]),
+            amount=Money(int(outcome.get("allocated_cents", 0))),
+        )
+    if kind is acts.ActKind.REIMBURSEMENT and "total_cents" in outcome:
+        return t(
+            "Act {number} approved and carried out: {amount} to the shops. Next, download its "
+            'SEPA file under "Reimbursement runs" on the page "Reimbursement" and upload it '
+            "to the bank: the shops are paid on {day} once the bank has it.",
+            number=number,
+            amount=Money(int(outcome["total_cents"])),
+            day=Day(date.fromisoformat(str(act.params["execution_date"]))),
+        )
+    return t("Act {number} approved and carried out.", number=number)
 
 
 async def withdraw(request: web.Request) -> web.StreamResponse:

@@ -163,9 +163,12 @@ def history(
 
 def _names_a_person(query: str) -> bool:
     """Whether a search reads as a codice fiscale or a phone number rather than a protocol."""
-    text = "".join(query.split())
-    if looks_like_codice_fiscale(text):  # a protocol has dashes: never alphanumeric only
+    if back_office.reads_as_protocol(query):
+        return False
+    # Whatever parts its groups ("RSSMRA-85T10-A739J").
+    if looks_like_codice_fiscale(back_office.searched_person(query)):
         return True
+    text = "".join(query.split())
     digits = text.removeprefix("+")
     return digits.isdigit() and (text.startswith("+") or len(digits) >= 9)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from html import unescape
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 from sqlalchemy import func, select
@@ -226,3 +227,41 @@ async def test_a_protocol_is_found_written_without_its_leading_zeros(towns: Town
     assert f'/office/applications/{seventh}"' in page.text
     others = [p for p in protocols if p != seventh]
     assert not any(f'/office/applications/{p}"' in page.text for p in others)
+
+
+async def test_a_codice_fiscale_or_a_protocol_noted_with_dashes_dots_or_spaces_is_found(
+    towns: Towns,
+) -> None:
+    """As an operator copies them off a card, a letter or a note: "rssmra-85t10-a739j",
+    "RSSMRA.85T10.A739J", "bel 2026 7", "BEL/2026/7" find the one application, not
+    nothing; a viewer is told why a codice fiscale so written is not looked for, and finds
+    the protocol."""
+    protocols = await apply(towns.bel, *(person(index) for index in range(1, 9)))
+    seventh = protocols[6]
+    code, year, number = seventh.rsplit("-", 2)
+    cf = make_cf(7)
+    clerk = await signed_in(towns.server, "bel.clerk")
+    for query in (
+        f"{cf[:6].lower()}-{cf[6:11].lower()}-{cf[11:].lower()}",
+        f"{cf[:6]}.{cf[6:11]}.{cf[11:]}",
+        f" {cf[:6]} / {cf[6:11]} / {cf[11:]} ",
+        f"{code.lower()} {year} {int(number)}",
+        f"{code}/{year}/{int(number)}",
+        f"{code}.{year}.{number}",
+    ):
+        page = await clerk.get(f"/office/applications?q={quote(query)}")
+        said = unescape(page.text)
+        assert page.status == 200
+        assert f'/office/applications/{seventh}"' in said, query
+        assert "1 domanda trovata" in said, query
+        assert not any(f'/office/applications/{p}"' in said for p in protocols if p != seventh)
+        assert "Nessuna domanda trovata" not in said, query
+    viewer = await signed_in(towns.server, "bel.viewer")
+    said = unescape((await viewer.get(f"/office/applications?q={cf[:6]}-{cf[6:]}")).text)
+    assert "Con il ruolo di consultazione cerchi solo per protocollo" in said, said
+    assert f'/office/applications/{seventh}"' not in said
+    said = unescape(
+        (await viewer.get(f"/office/applications?q={quote(f'{code} {year} {int(number)}')}")).text
+    )
+    assert f'/office/applications/{seventh}"' in said and "1 domanda trovata" in said
+    assert "Con il ruolo di consultazione" not in said

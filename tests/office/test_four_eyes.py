@@ -37,6 +37,13 @@ async def prepare(browser: OfficeBrowser, **form: str) -> int:
     return int(ACT.findall(page.text)[-1])
 
 
+def notice(html: str) -> str:
+    """The notice the page shows once, as the operator reads it."""
+    found = re.search(r'<p class="notice" role="status">(.*?)</p>', html, re.S)
+    assert found, html[:2000]
+    return unescape(found.group(1))
+
+
 async def act_status(core: Core, act_id: int) -> str:
     async with core.uow() as uow:
         act = await uow.session.get(m.OfficeAct, act_id)
@@ -55,6 +62,12 @@ async def test_clerk_prepares_manager_approves_then_credit_the_same_way(
     assert f"/office/acts/{act}/approve" in page.text
     page = await manager.post(f"/office/acts/{act}/approve")
     assert page.status == 200 and await act_status(core, act) == "approved"
+    # The notice says that nobody has money yet, and where the credit is prepared.
+    assert notice(page.text) == (
+        f"Atto {act} approvato ed eseguito: la tranche 1 assegna 400,00\xa0€, ma nessuno è "
+        "ancora accreditato. Ora prepara il suo accredito in «Prepara un atto», nella pagina "
+        "Bando e tranche."
+    )
     credit = await prepare(clerk, kind="credit")
     page = await manager.post(f"/office/acts/{credit}/approve")
     assert page.status == 200 and await act_status(core, credit) == "approved"

@@ -291,6 +291,23 @@ async def test_the_style_sheet_is_linked_with_its_content_hash(
     assert plain.status == 200 and "immutable" not in plain.headers.get("Cache-Control", "")
 
 
+async def test_only_a_confirmation_links_the_script_and_its_way_back_is_marked_for_escape(
+    towns: Towns,
+) -> None:
+    script = (Path(office.__file__).parent / "static" / "office.js").read_bytes()
+    version = quote(base64.urlsafe_b64encode(hashlib.sha256(script).digest()).decode())
+    clerk = await signed_in(towns.server, "bel.clerk")
+    page = await clerk.get("/office/round/window/close")
+    assert page.status == 200, said(page.text)
+    assert f'<script src="/office/static/office.js?v={version}" defer></script>' in page.text
+    assert re.search(r'<a class="button secondary" data-escape href="/office/round">', page.text)
+    # Every other page works without a script and links none.
+    for other in ("/office/", "/office/round", "/office/shops", "/office/applications"):
+        assert "<script" not in (await clerk.get(other)).text, other
+    fetched = await clerk.get(f"/office/static/office.js?v={version}")
+    assert fetched.status == 200 and fetched.body == script
+
+
 # --- 4: an applicant without a phone ------------------------------------------------------
 
 

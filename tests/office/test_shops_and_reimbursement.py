@@ -20,6 +20,7 @@ from tests.conftest import FakeClock
 from tests.factories import make_partita_iva
 from tests.integration.office_helpers import italian_iban, pay
 from tests.office.conftest import BUYER, Towns, lock_shop, shop_owed, signed_in
+from tests.office.test_four_eyes import notice
 
 ACT = re.compile(r"/office/acts/(\d+)/withdraw")
 SEEN = re.compile(r'name="seen" value="([0-9a-f]+)"')
@@ -106,6 +107,13 @@ async def test_reimbursement_draft_second_person_approval_and_sepa_file(
     manager = await signed_in(towns.server, "bel.manager")
     page = await manager.post(f"/office/acts/{act}/approve")
     assert page.status == 200
+    # Nothing is paid until the bank has the file: the notice says so, and where it is.
+    day = clock().strftime("%d/%m/%Y")
+    assert notice(page.text) == (
+        f"Atto {act} approvato ed eseguito: 42,50\xa0€ ai negozi. Ora scarica il suo file SEPA "
+        "in «Rimborsi disposti», nella pagina Rimborsi, e caricalo nella banca: i negozi sono "
+        f"pagati il {day}, quando la banca lo ha ricevuto."
+    )
     async with core.uow() as uow:
         assert await ledger.shop_balance(uow, towns.bel.municipality_id, shop_id) == 0
     page = await manager.get("/office/reimbursement")
@@ -356,3 +364,25 @@ async def test_the_prepare_button_gives_way_to_a_note_while_a_reimbursement_wait
     page = await clerk.get("/office/reimbursement")
     assert form not in page.text
     assert "già in attesa di approvazione" in unescape(page.text)
+
+
+async def test_the_shops_table_adds_up_what_they_are_owed_as_the_reimbursement_does(
+    towns: Towns, core: Core
+) -> None:
+    first = await shop_owed(towns)
+    second = await register(core, "BEL", "Forno Nuovo", 31)
+    await register(core, "BEL", "Bar Centrale", 32)  # pending: owed nothing
+    clerk = await signed_in(towns.server, "bel.clerk")
+    assert (await clerk.post(f"/office/shops/{second}/approve")).status == 200
+    await pay(towns.bel, second, BUYER, 10_00)
+    page = await clerk.get("/office/shops")
+    footer = re.search(r"<tfoot>(.*?)</tfoot>", page.text, re.S)
+    assert footer, page.text
+    cells = [
+        unescape(re.sub(r"<[^>]+>", "", cell)).strip()
+        for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", footer.group(1), re.S)
+    ]
+    assert cells == ["Totale", "52,50\xa0€", ""], cells
+    shown = await clerk.get("/office/reimbursement")
+    assert '<td class="num">52,50\xa0€</td></tr></tfoot>' in shown.text
+    assert first != second
