@@ -30,6 +30,17 @@ def make_cf(index: int) -> str:
     return stem + codicefiscale.calc_check_digit(stem)
 
 
+def codes_other_than(*drawn: str, count: int = 1) -> list[str]:
+    """`count` six-digit codes none of which is one of `drawn`, the codes the service drew
+    (a payment code, a till's or an application's confirmation code): a fixed wrong guess
+    such as 000000 is the drawn code once in a million runs, and what it was to refuse goes
+    through. The same guesses every run unless one of them was drawn."""
+    pool = ("111111", "222222", "333333", "444444", "555555", "666666", "777777", "888888")
+    guesses = [guess for guess in pool if guess not in drawn][:count]
+    assert len(guesses) == count, f"asked for {count} guesses besides {drawn}"
+    return guesses
+
+
 def make_partita_iva(index: int) -> str:
     stem = f"{1000000 + index:07d}001"
     return stem + luhn.calc_check_digit(stem)

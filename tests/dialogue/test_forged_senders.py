@@ -27,6 +27,7 @@ from tests.dialogue.harness import (
     open_till,
     param,
     town_with_open_window,
+    wrong_guesses,
 )
 from tests.dialogue.test_shop import citizen_code
 from tests.factories import make_cf, make_town
@@ -162,7 +163,8 @@ async def test_a_forged_restart_is_not_confirmed_by_the_code_the_citizen_holds(
     # The citizen types the code they were waiting for: void, and no try lost.
     await citizen.expect(held, REPLACED)
     assert await applications(core) == []
-    await citizen.expect("000000", WRONG)
+    # Six digits that are neither the forger's code nor the void one: a wrong try.
+    await citizen.expect(wrong_guesses(await confirmation_code(citizen), 1, held)[0], WRONG)
     assert param(citizen.last, "count") == 2
     # Having read the forger's codice fiscale in the new code message, the citizen stops it.
     await citizen.send("ANNULLA")
