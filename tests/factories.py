@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import delete, func, select
 from stdnum import luhn
 from stdnum.it import codicefiscale
@@ -39,6 +40,24 @@ def codes_other_than(*drawn: str, count: int = 1) -> list[str]:
     guesses = [guess for guess in pool if guess not in drawn][:count]
     assert len(guesses) == count, f"asked for {count} guesses besides {drawn}"
     return guesses
+
+
+def distinct_draws(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every code the service draws from now on in the test differs from those it drew
+    before (drawn again until it does; as random as ever otherwise): for a test that types
+    one customer's code at another till, where two equal draws (once in a million) would
+    pay the other payment."""
+    drawn: set[str] = set()
+    draw = otp.new_code
+
+    def new_code(digits: int = otp.CODE_DIGITS) -> str:
+        code = draw(digits)
+        while code in drawn:
+            code = draw(digits)
+        drawn.add(code)
+        return code
+
+    monkeypatch.setattr(otp, "new_code", new_code)
 
 
 def make_partita_iva(index: int) -> str:

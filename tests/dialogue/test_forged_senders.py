@@ -30,7 +30,7 @@ from tests.dialogue.harness import (
     wrong_guesses,
 )
 from tests.dialogue.test_shop import citizen_code
-from tests.factories import make_cf, make_town
+from tests.factories import distinct_draws, make_cf, make_town
 
 APPLY_CODE = (
     "Code {code} confirms your voucher application for {masked}, {count} person: reply to "
@@ -136,12 +136,13 @@ async def test_the_honest_citizen_reads_whose_application_the_code_sends(core: C
 
 
 async def test_a_forged_restart_is_not_confirmed_by_the_code_the_citizen_holds(
-    core: Core,
+    core: Core, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The forger starts the waiting application again with another codice fiscale and
     false figures: a new code goes to the real phone, naming the forger's codice fiscale.
     The citizen's own code is void (and costs no try); nothing is filed; the citizen
     cancels and applies for themselves."""
+    distinct_draws(monkeypatch)  # the forger's code is never the one the citizen holds
     await town_with_open_window(core)
     citizen = Chat(core, PHONE)
     await citizen.send("DOMANDA")
