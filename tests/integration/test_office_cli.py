@@ -14,14 +14,16 @@ import pytest
 from sqlalchemy import select
 
 from core.bootstrap import open_core
+from core.domain.business_days import next_business_day
 from core.domain.sepa import PaymentOrder, build_pain001
 from core.services import reimbursement
 from core.storage import models as m
 from tests.cli_runner import invoke
 from tests.factories import make_cf, make_town, pay
 
-# A day the reimbursement may be ordered for (at most 90 days ahead): a month from today.
-EXECUTION_DATE = (date.today() + timedelta(days=30)).isoformat()
+# A day the reimbursement may be ordered for (at most 90 days ahead, a bank business day):
+# a month from today, or the bank's next business day after it.
+EXECUTION_DATE = next_business_day(date.today() + timedelta(days=30)).isoformat()
 
 NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"}
 
