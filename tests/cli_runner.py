@@ -3,6 +3,8 @@ runner for every test module, and the SQLite file a test's commands share."""
 
 from __future__ import annotations
 
+import asyncio
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -12,12 +14,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from buonispesa import runtime
 from buonispesa.cli import _register, app
 from core import bootstrap
 from core.bootstrap import Core, utc_now
+from core.storage import models as m
 
 _register()
 runner = CliRunner()
@@ -66,3 +70,20 @@ def steady_clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[], datetime]:
     monkeypatch.setattr(runtime, "open_core", open_core)
     monkeypatch.setattr(sys.modules[__name__], "clock", steady)
     return steady
+
+
+def protocol_year() -> int:
+    """The year in the protocols of the town the test built on the real clock (make_town
+    dates its applications nine days back), read from the database of the commands: a
+    year written in the test fails once the calendar turns."""
+
+    async def first_protocol() -> str:
+        core = await bootstrap.open_core(os.environ["BUONISPESA_DATABASE_URL"])
+        try:
+            async with core.uow() as uow:
+                first = select(m.Application.protocol).order_by(m.Application.id).limit(1)
+                return (await uow.session.scalars(first)).one()
+        finally:
+            await core.close()
+
+    return int(asyncio.run(first_protocol()).split("-")[-2])
