@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import delete, func, select
 from stdnum import luhn
 from stdnum.it import codicefiscale
@@ -28,6 +29,35 @@ def make_cf(index: int) -> str:
     surname = letters[index % 15] + letters[(index // 15) % 15] + letters[(index // 225) % 15]
     stem = f"{surname}MRA{80 + index % 20:02d}A{1 + index % 28:02d}H501"
     return stem + codicefiscale.calc_check_digit(stem)
+
+
+def codes_other_than(*drawn: str, count: int = 1) -> list[str]:
+    """`count` six-digit codes none of which is one of `drawn`, the codes the service drew
+    (a payment code, a till's or an application's confirmation code): a fixed wrong guess
+    such as 000000 is the drawn code once in a million runs, and what it was to refuse goes
+    through. The same guesses every run unless one of them was drawn."""
+    pool = ("111111", "222222", "333333", "444444", "555555", "666666", "777777", "888888")
+    guesses = [guess for guess in pool if guess not in drawn][:count]
+    assert len(guesses) == count, f"asked for {count} guesses besides {drawn}"
+    return guesses
+
+
+def distinct_draws(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every code the service draws from now on in the test differs from those it drew
+    before (drawn again until it does; as random as ever otherwise): for a test that types
+    one customer's code at another till, where two equal draws (once in a million) would
+    pay the other payment."""
+    drawn: set[str] = set()
+    draw = otp.new_code
+
+    def new_code(digits: int = otp.CODE_DIGITS) -> str:
+        code = draw(digits)
+        while code in drawn:
+            code = draw(digits)
+        drawn.add(code)
+        return code
+
+    monkeypatch.setattr(otp, "new_code", new_code)
 
 
 def make_partita_iva(index: int) -> str:

@@ -22,7 +22,7 @@ from core.domain.messages import Reply
 from core.services import municipalities
 from core.services.outbox import reply_of
 from core.storage import models as m
-from tests.factories import Town, make_town, shared_phone
+from tests.factories import Town, codes_other_than, make_town, shared_phone
 
 _ids = itertools.count(1)
 
@@ -35,11 +35,12 @@ def assert_one_segment(reply: Reply, language: str) -> str:
     return body
 
 
-def wrong_guesses(code: str, count: int) -> list[str]:
-    """Six-digit codes that are not `code`, the customer's drawn one: a fixed guess such as
+def wrong_guesses(code: str, count: int, *others: str) -> list[str]:
+    """Six-digit codes that are neither `code`, the customer's drawn one, nor any of
+    `others` (another code drawn meanwhile, e.g. the till's own): a fixed guess such as
     111111 is the drawn code once in a million runs, and the payment it was to refuse goes
     through."""
-    return [guess for guess in ("111111", "222222", "333333", "444444") if guess != code][:count]
+    return codes_other_than(code, *others, count=count)
 
 
 def msgids(replies: list[Reply]) -> list[str]:

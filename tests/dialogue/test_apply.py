@@ -61,6 +61,10 @@ SHORT_CODE = "The code has {digits} digits, you wrote {count}: write it again, o
 APPLICANT = make_cf(500)
 WRONG_CHECK = APPLICANT[:-1] + ("A" if APPLICANT[-1] != "A" else "B")
 
+# Where the script types six digits that are not the code just sent (a fixed "000000" would
+# be it once in a million runs).
+A_WRONG_CODE = "<a wrong code>"
+
 # (what the citizen writes, the reply's msgids, the step the conversation is at afterwards)
 # Every wrong answer is followed by its explanation and leaves the step where it was.
 SCRIPT: list[tuple[str, tuple[str, ...], str | None]] = [
@@ -90,7 +94,7 @@ SCRIPT: list[tuple[str, tuple[str, ...], str | None]] = [
     ("", (IN_DIGITS,), "verify"),
     ("12345", (SHORT_CODE,), "verify"),
     ("RSSMRA85T10A562S", (IN_DIGITS,), "verify"),
-    ("000000", ("Wrong code: {count} attempt left.",), "verify"),
+    (A_WRONG_CODE, ("Wrong code: {count} attempt left.",), "verify"),
 ]
 
 
@@ -99,6 +103,8 @@ async def test_apply_by_sms_step_by_step(core: Core, clock: FakeClock) -> None:
     chat = Chat(core, "+393471234567")
     await chat.send("MENU")
     for text, expected, step in SCRIPT:
+        if text == A_WRONG_CODE:
+            text = wrong_guesses(await _last_code(chat), 1)[0]
         await chat.expect(text, *expected)
         assert (await chat.state())[:2] == ("apply", step), text
     # The code went to this number only: read it from the reply before the wrong attempt.
@@ -529,7 +535,7 @@ async def test_the_code_sent_again_after_it_confirmed_says_the_application_went(
     assert param(chat.last, "protocol") == protocol
     assert (await chat.state())[:2] == (None, None)
     # A code that confirmed nothing of this number is read as before.
-    assert ALREADY_CONFIRMED not in msgids(await chat.send("000000"))
+    assert ALREADY_CONFIRMED not in msgids(await chat.send(wrong_guesses(code, 1)[0]))
     async with core.uow() as uow:
         application = await uow.applications.by_protocol(protocol)
         assert application is not None and application.household_size == 2

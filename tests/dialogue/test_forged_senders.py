@@ -27,9 +27,10 @@ from tests.dialogue.harness import (
     open_till,
     param,
     town_with_open_window,
+    wrong_guesses,
 )
 from tests.dialogue.test_shop import citizen_code
-from tests.factories import make_cf, make_town
+from tests.factories import distinct_draws, make_cf, make_town
 
 APPLY_CODE = (
     "Code {code} confirms your voucher application for {masked}, {count} person: reply to "
@@ -135,12 +136,13 @@ async def test_the_honest_citizen_reads_whose_application_the_code_sends(core: C
 
 
 async def test_a_forged_restart_is_not_confirmed_by_the_code_the_citizen_holds(
-    core: Core,
+    core: Core, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The forger starts the waiting application again with another codice fiscale and
     false figures: a new code goes to the real phone, naming the forger's codice fiscale.
     The citizen's own code is void (and costs no try); nothing is filed; the citizen
     cancels and applies for themselves."""
+    distinct_draws(monkeypatch)  # the forger's code is never the one the citizen holds
     await town_with_open_window(core)
     citizen = Chat(core, PHONE)
     await citizen.send("DOMANDA")
@@ -162,7 +164,8 @@ async def test_a_forged_restart_is_not_confirmed_by_the_code_the_citizen_holds(
     # The citizen types the code they were waiting for: void, and no try lost.
     await citizen.expect(held, REPLACED)
     assert await applications(core) == []
-    await citizen.expect("000000", WRONG)
+    # Six digits that are neither the forger's code nor the void one: a wrong try.
+    await citizen.expect(wrong_guesses(await confirmation_code(citizen), 1, held)[0], WRONG)
     assert param(citizen.last, "count") == 2
     # Having read the forger's codice fiscale in the new code message, the citizen stops it.
     await citizen.send("ANNULLA")

@@ -26,6 +26,7 @@ from tests.dialogue.harness import (
     confirmation_code,
     open_till,
     outbox_of,
+    wrong_guesses,
 )
 from tests.dialogue.test_shop import citizen_code, own_code
 from tests.factories import make_cf, make_partita_iva, record_fund
@@ -123,11 +124,16 @@ async def test_citizen_conversations_fit_one_sms(core: Core, language: str) -> N
         "3",
         "2",
         "1",
-        "000000",
+        a_wrong_code,
         await_code,
     ]
     for step in script:
-        text = await own_code(newcomer) if step is await_code else str(step)
+        if step is await_code:
+            text = await own_code(newcomer)
+        elif step is a_wrong_code:
+            text = wrong_guesses(await own_code(newcomer), 1)[0]
+        else:
+            text = str(step)
         await newcomer.send(text)
     assert "Application sent" in newcomer.last[-1].texts[0].msgid
     for text in ("DOMANDA", "1", "2", "7", "ANNULLA", "STOP"):
@@ -149,6 +155,10 @@ async def test_citizen_conversations_fit_one_sms(core: Core, language: str) -> N
 
 
 async def await_code() -> None:  # a marker in the script: type the code just received
+    raise AssertionError("never called")
+
+
+async def a_wrong_code() -> None:  # a marker in the script: six digits that are not that code
     raise AssertionError("never called")
 
 
@@ -174,25 +184,28 @@ async def test_shop_conversations_fit_one_sms(core: Core, language: str, clock: 
         await till.send(f"PAGA {cf} {amount}")
     await till.send(f"PAGA {cf} 5")
     # The second wrong code ends the till session (said in one SMS); a code typed
-    # afterwards has nothing to confirm.
-    for wrong in ("111111", "222222"):
+    # afterwards has nothing to confirm. None of them is the customer's nor the till's code.
+    first, second, third = wrong_guesses(
+        await citizen_code(core, CITIZEN_PHONE), 3, await own_code(till)
+    )
+    for wrong in (first, second):
         await till.send(wrong)
     assert any("Confirm the till again" in x.msgid for r in till.last for x in r.texts)
-    await till.send("333333")
+    await till.send(third)
     # Above the balance: the citizen's code message says so, the shop's answer is neutral.
     # The till confirms its session again first.
     await till.send(f"PAGA {cf} 500")
     await till.send(await confirmation_code(till))
     await till.send(await citizen_code(core, CITIZEN_PHONE, above_balance=True))
     await till.send(f"PAGA {cf} 5")
-    for wrong in ("111111", "222222"):
+    for wrong in wrong_guesses(await citizen_code(core, CITIZEN_PHONE), 2, await own_code(till)):
         await till.send(wrong)
     # A fifth wrong code today, in a new session (and a new hour of payment codes): the
     # shop is locked, and told until when.
     clock.advance(minutes=61)
     await till.send(f"PAGA {cf} 5")
     await till.send(await confirmation_code(till))
-    await till.send("111111")
+    await till.send(wrong_guesses(await citizen_code(core, CITIZEN_PHONE), 1)[0])
     await till.send(f"PAGA {cf} 5")
     assert any("Too many wrong codes" in x.msgid for r in till.last for x in r.texts)
     for text in ("AIUTO", "MENU", "STORNO", "1", "1"):

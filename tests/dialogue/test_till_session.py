@@ -80,7 +80,10 @@ async def test_a_forger_who_cannot_read_the_till_code_never_locks_the_shop(
     chat = await open_till(Chat(core, town.shop_phone))
     for _ in range(3):
         await chat.send(f"PAGA {town.citizen_cfs[0]} 1")
-        for wrong in ("111111", "222222", "333333", "444444"):
+        # Guesses at the customer's code, then at the till's: never either drawn code.
+        for wrong in wrong_guesses(
+            await citizen_code(core, town.citizen_phones[0]), 4, await confirmation_code(chat)
+        ):
             await chat.send(wrong)
     assert not await shop_locked(core, town)
     # The shop confirms its till again (a new hour: the forger used up its codes) and pays.

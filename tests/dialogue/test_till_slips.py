@@ -13,7 +13,7 @@ from core.dialogue.inbound import Channel
 from core.domain.messages import Money
 from core.services import delegates, security
 from tests.conftest import FakeClock
-from tests.dialogue.harness import Chat, add_member, open_till, outbox_of, param
+from tests.dialogue.harness import Chat, add_member, open_till, outbox_of, param, wrong_guesses
 from tests.dialogue.test_cards_delegates import DELEGATE
 from tests.dialogue.test_shop import (
     AMOUNT,
@@ -261,10 +261,11 @@ async def test_a_code_after_the_sms_till_was_closed_is_not_judged(core: Core) ->
     town = await make_town(core, citizens=1)
     till = await open_till(Chat(core, town.shop_phone))
     await till.expect(f"PAGA {town.citizen_cfs[0]} 5", ASK_CODE)
-    await till.expect("111111", WRONG)
-    await till.expect("222222", ENDED)
+    first, second, third = wrong_guesses(await citizen_code(core, town.citizen_phones[0]), 3)
+    await till.expect(first, WRONG)
+    await till.expect(second, ENDED)
     assert (await outbox_of(core, "sms", town.citizen_phones[0]))[-1][1].texts[0].msgid == WARNING
-    await till.expect("333333", NOTHING_WAITING)
+    await till.expect(third, NOTHING_WAITING)
     assert await wrong_codes(core) == 2
     assert await balance(core, town) == 150_00
 

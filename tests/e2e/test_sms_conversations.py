@@ -22,7 +22,7 @@ from tests.e2e.sms_harness import (
     SmsServer,
     assert_one_gsm7_segment,
 )
-from tests.factories import make_cf
+from tests.factories import codes_other_than, make_cf
 
 pytestmark = pytest.mark.filterwarnings(
     # twilio's asyncio client still uses aiohttp's deprecated BasicAuth.
@@ -160,7 +160,11 @@ async def test_a_spoofed_shop_number_cannot_take_money_nor_lock_the_shop(
     sent_to_citizen = len(server.twilio.to(citizen.phone))
     for _ in range(3):
         await server.say(SHOP_PHONE, f"PAGA {citizen.codice_fiscale} 100")
-        for guess in ("000000", "123456", "999999"):
+        # Guesses at the till's code, sent to the real shop phone: never the one drawn.
+        drawn = [
+            found.group(1) for r in server.twilio.to(SHOP_PHONE) if (found := CODE.search(r.body))
+        ]
+        for guess in codes_other_than(*drawn, count=3):
             await server.say(SHOP_PHONE, guess)
 
     assert await balance_of(server, citizen.phone) == before

@@ -10,7 +10,7 @@ import pytest
 
 from core.bootstrap import open_core
 from core.services import activity, appeals, municipalities
-from tests.cli_runner import invoke
+from tests.cli_runner import invoke, protocol_year
 from tests.factories import make_town, pay
 
 
@@ -42,44 +42,50 @@ def town(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 def test_check_recover_and_undo_from_the_command_line(town: str, tmp_path: Path) -> None:
+    year = protocol_year()
     code, output = invoke(
-        "admin", "audit", "check", "TST", "TST-2026-000001", "--outcome", "confirmed"
+        "admin", "audit", "check", "TST", f"TST-{year}-000001", "--outcome", "confirmed"
     )
     assert code == 2 and "not in a sample" in output
     assert invoke("admin", "audit", "sample", "TST", "--percent", "100", "--seed", "1")[0] == 0
     code, output = invoke(
-        "admin", "audit", "check", "TST", "TST-2026-000001", "--outcome", "discrepancy",
+        "admin", "audit", "check", "TST", f"TST-{year}-000001", "--outcome", "discrepancy",
         "--note", "conto non dichiarato", "--by", "rossi",
     )  # fmt: skip
     assert code == 0, output
     code, output = invoke(
-        "admin", "audit", "revoke", "TST", "TST-2026-000001", "--reason", "conto non dichiarato"
+        "admin", "audit", "revoke", "TST", f"TST-{year}-000001", "--reason", "conto non dichiarato"
     )
     assert code == 0, output
     code, output = invoke("admin", "audit", "recover", "TST")
-    assert code == 0 and "TST-2026-000001" in output and "12.50" in output, output
+    assert code == 0 and f"TST-{year}-000001" in output and "12.50" in output, output
     target = tmp_path / "recover.csv"
     assert invoke("admin", "audit", "recover", "TST", "--out", str(target))[0] == 0
     lines = target.read_text(encoding="utf-8-sig").splitlines()
-    assert lines[1].startswith("TST-2026-000001,") and "150.00,137.50,12.50" in lines[1]
-    code, output = invoke("admin", "audit", "undo", "TST", "TST-2026-000001", "--reason", "errore")
+    assert lines[1].startswith(f"TST-{year}-000001,") and "150.00,137.50,12.50" in lines[1]
+    code, output = invoke(
+        "admin", "audit", "undo", "TST", f"TST-{year}-000001", "--reason", "errore"
+    )
     assert code == 0 and "137.50" in output, output
-    code, output = invoke("admin", "audit", "undo", "TST", "TST-2026-000001", "--reason", "errore")
+    code, output = invoke(
+        "admin", "audit", "undo", "TST", f"TST-{year}-000001", "--reason", "errore"
+    )
     assert code == 2 and "already undone" in output
     assert invoke("admin", "ledger", "check", "TST")[0] == 0
 
 
 def test_appeals_are_listed_and_decided_from_the_command_line(town: str) -> None:
+    year = protocol_year()
     code, output = invoke("admin", "appeals", "list", "TST")
-    assert code == 0 and "TST-2026-000002" in output and "siamo in due" in output, output
+    assert code == 0 and f"TST-{year}-000002" in output and "siamo in due" in output, output
     # The state and the channel in the office's words, not their stored codes ("open", "sms").
     assert "waiting for a decision" in output and "SMS" in output, output
     code, output = invoke(
         "admin", "appeals", "decide", "TST", "1", "--outcome", "upheld", "--reason", "Giusto."
     )
     assert code == 0, output
-    assert "TST-2026-000002" not in invoke("admin", "appeals", "list", "TST")[1]
-    assert "TST-2026-000002" in invoke("admin", "appeals", "list", "TST", "--all")[1]
+    assert f"TST-{year}-000002" not in invoke("admin", "appeals", "list", "TST")[1]
+    assert f"TST-{year}-000002" in invoke("admin", "appeals", "list", "TST", "--all")[1]
     code, output = invoke(
         "admin", "appeals", "decide", "TST", "1", "--outcome", "rejected", "--reason", "No."
     )
@@ -87,9 +93,10 @@ def test_appeals_are_listed_and_decided_from_the_command_line(town: str) -> None
 
 
 def test_an_upheld_appeal_is_remedied_from_the_command_line(town: str) -> None:
+    year = protocol_year()
     # The citizens of TST applied in a chat: the office could never correct them before.
     code, output = invoke(
-        "admin", "appeals", "correct", "TST", "TST-2026-000002", "--household-size", "2",
+        "admin", "appeals", "correct", "TST", f"TST-{year}-000002", "--household-size", "2",
         "--reason", "siamo in due",
     )  # fmt: skip
     assert code == 2 and "has no upheld appeal" in output and "appeal.not_upheld" in output
@@ -100,7 +107,7 @@ def test_an_upheld_appeal_is_remedied_from_the_command_line(town: str) -> None:
         == 0
     )
     code, output = invoke(
-        "admin", "appeals", "correct", "TST", "TST-2026-000002", "--household-size", "2",
+        "admin", "appeals", "correct", "TST", f"TST-{year}-000002", "--household-size", "2",
         "--no-pension", "--rent", "350,00", "--reason", "siamo in due", "--by", "rossi",
     )  # fmt: skip
     assert code == 0 and "answers corrected on the upheld appeal" in output, output
@@ -108,9 +115,9 @@ def test_an_upheld_appeal_is_remedied_from_the_command_line(town: str) -> None:
     async def check() -> None:
         core = await open_core(os.environ["BUONISPESA_DATABASE_URL"])
         async with core.uow() as uow:
-            application = await uow.applications.by_protocol("TST-2026-000002")
+            application = await uow.applications.by_protocol(f"TST-{year}-000002")
             entries = (
-                await activity.history_of(uow, application.municipality_id, "TST-2026-000002")
+                await activity.history_of(uow, application.municipality_id, f"TST-{year}-000002")
                 if application
                 else []
             )
@@ -123,7 +130,7 @@ def test_an_upheld_appeal_is_remedied_from_the_command_line(town: str) -> None:
 
     asyncio.run(check())
     code, output = invoke(
-        "admin", "appeals", "correct", "TST", "TST-2026-000002", "--household-size", "2",
+        "admin", "appeals", "correct", "TST", f"TST-{year}-000002", "--household-size", "2",
         "--reason", "ancora",
     )  # fmt: skip
     assert code == 2 and "Nothing to correct" in output

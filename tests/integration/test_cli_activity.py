@@ -10,17 +10,20 @@ import os
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from typer.testing import CliRunner
 
 from buonispesa.cli import _register, app
 from core.bootstrap import open_core
+from core.domain.business_days import next_business_day
 from core.services import activity, municipalities
 from tests.factories import make_cf, make_town, pay
 
 _register()
 runner = CliRunner()
+ROME = ZoneInfo("Europe/Rome")
 HEADER = (
     "codice_fiscale,phone,household_size,has_work_income,has_pension,liquidity_eur,"
     "public_support_monthly_eur,rent_monthly_eur,submitted_at\n"
@@ -68,11 +71,15 @@ def entries() -> list[tuple[str, str, str, dict[str, Any] | None, dict[str, Any]
 
 def test_every_change_is_logged_with_who_ran_it(town: str, tmp_path: Path) -> None:
     applications = tmp_path / "paper.csv"
-    execution = (date.today() + timedelta(days=30)).isoformat()
+    # A month from today, moved to the bank's next business day (a Saturday, a Sunday or
+    # a TARGET2 holiday is refused as the execution date).
+    execution = next_business_day(date.today() + timedelta(days=30)).isoformat()
 
     run("admin", "municipality", "set", town, "--iban", "IT40S0542811101000000123456")
     run("admin", "window", "open", town, "--days", "2", "--yes")
     now = datetime.now(UTC).isoformat()  # received after the window opened
+    # The imported row's protocol takes the year (in Rome) it is dated.
+    protocol = f"TST-{datetime.fromisoformat(now).astimezone(ROME).year}-000003"
     applications.write_text(HEADER + f"{make_cf(40)},,1,false,false,0,0,0,{now}\n", "utf-8")
     run("admin", "applications", "import", town, str(applications), "--by", "marco.bianchi")
     run("admin", "window", "close", town, "--yes")
@@ -87,7 +94,7 @@ def test_every_change_is_logged_with_who_ran_it(town: str, tmp_path: Path) -> No
         "--execution-date",
         execution,
     )
-    run("admin", "audit", "revoke", town, "TST-2026-000003", "--reason", "reddito non dichiarato")
+    run("admin", "audit", "revoke", town, protocol, "--reason", "reddito non dichiarato")
 
     logged = [e for e in entries() if e[0].startswith("cli:")]
     assert [(actor, action) for actor, action, *_ in logged] == [
@@ -113,7 +120,7 @@ def test_every_change_is_logged_with_who_ran_it(town: str, tmp_path: Path) -> No
     assert credited is not None and credited["total_cents"] == 150_00
     reimbursed = by_action["reimbursement.approve"][2]
     assert reimbursed is not None and reimbursed["total_cents"] == 12_50
-    assert by_action["revocation.approve"][0] == "TST-2026-000003"
+    assert by_action["revocation.approve"][0] == protocol
 
 
 def test_a_command_that_changes_nothing_logs_nothing(town: str) -> None:

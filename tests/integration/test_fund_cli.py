@@ -5,20 +5,23 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.cli_runner import invoke
+from tests import cli_runner
+from tests.cli_runner import invoke, steady_clock
 from tests.integration.test_admin_cli import applications_csv
 from tests.integration.test_tranches_cli import rows_now
 
 
 @pytest.fixture(autouse=True)
 def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A SQLite file, and the office's sentences in English (the assertions read them)."""
+    """A SQLite file, the office's sentences in English (the assertions read them), and a
+    clock away from midnight (the days the tests write are the commands' days)."""
+    steady_clock(monkeypatch)
     monkeypatch.setenv("BUONISPESA_LANGUAGE", "en")
     monkeypatch.setenv("BUONISPESA_OPERATOR", "m.rossi")
     url = f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}"
@@ -95,7 +98,7 @@ def test_fund_commands_speak_italian(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 
 def rome_today() -> date:
-    return datetime.now(ZoneInfo("Europe/Rome")).date()
+    return cli_runner.now().astimezone(ZoneInfo("Europe/Rome")).date()
 
 
 def entries_shown() -> str:
@@ -315,7 +318,7 @@ async def _economia(url: str, amount_cents: int) -> None:
     from core.bootstrap import open_core
     from core.services import acts, economia, municipalities, operators
 
-    core = await open_core(url)
+    core = await open_core(url, clock=cli_runner.now)
     try:
         async with core.uow() as uow:
             town = await municipalities.require(uow, "BEL")

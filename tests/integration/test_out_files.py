@@ -18,12 +18,14 @@ from typer.testing import CliRunner
 
 from buonispesa.cli import _register, app
 from core.bootstrap import open_core
+from core.domain.business_days import next_business_day
 from core.services import activity, municipalities, operators, phone_changes
 from core.storage import models as m
 from tests.factories import make_cf, make_town, pay
 
-# A day the reimbursement may be ordered for (at most 90 days ahead): a month from today.
-EXECUTION_DATE = (date.today() + timedelta(days=30)).isoformat()
+# A day the reimbursement may be ordered for (at most 90 days ahead, a bank business day):
+# a month from today, or the bank's next business day after it.
+EXECUTION_DATE = next_business_day(date.today() + timedelta(days=30)).isoformat()
 
 _register()
 runner = CliRunner()

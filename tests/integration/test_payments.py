@@ -23,6 +23,7 @@ from tests.factories import (
     Town,
     assert_ledger_ok,
     confirm,
+    distinct_draws,
     last_code_for,
     make_partita_iva,
     make_town,
@@ -143,12 +144,13 @@ async def test_wrong_codes_cancel_the_charge_and_warn_the_citizen(core: Core) ->
 
 
 async def test_the_last_wrong_code_a_till_may_type_cancels_and_warns_on_every_till(
-    core: Core,
+    core: Core, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An SMS till's session allows two wrong codes (`till_tries`): its second is the
     payment's last, judged by the same state machine as the third elsewhere: the charge is
     cancelled for too many attempts and the citizen warned, never told the shop cancelled.
     An old code of an earlier payment of the same citizen is one of those wrong codes."""
+    distinct_draws(monkeypatch)  # the earlier payment's code is never this one's
     town = await make_town(core, citizens=1)
     phone = town.citizen_phones[0]
     earlier = await request(core, town.shop_id, town.citizen_cfs[0], 3_00)

@@ -11,7 +11,7 @@ from core.bootstrap import Core
 from core.services import charges, security
 from core.storage import models as m
 from tests.conftest import FakeClock
-from tests.factories import Town, confirm, make_town, request
+from tests.factories import Town, codes_other_than, confirm, last_code_for, make_town, request
 
 
 async def wrong_codes(core: Core, town: Town, count: int) -> None:
@@ -19,8 +19,9 @@ async def wrong_codes(core: Core, town: Town, count: int) -> None:
     typed = 0
     while typed < count:
         requested = await request(core, town.shop_id, town.citizen_cfs[0], 1_00)
-        for _ in range(min(2, count - typed)):
-            await confirm(core, town.shop_id, requested.charge_id, "000000")
+        code = await last_code_for(core, town.citizen_phones[0], requested.charge_id)
+        for wrong in codes_other_than(code, count=min(2, count - typed)):
+            await confirm(core, town.shop_id, requested.charge_id, wrong)
             typed += 1
 
 

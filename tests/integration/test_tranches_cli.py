@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import cli_runner
 from tests.cli_runner import invoke
 from tests.factories import make_cf
 from tests.integration.test_admin_cli import applications_csv
@@ -26,7 +27,7 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 def rows_now() -> list[str]:
     """Three applications submitted just now (inside the window opened just before)."""
-    now = datetime.now(UTC).replace(microsecond=0).isoformat()
+    now = cli_runner.now().replace(microsecond=0).isoformat()
     return [
         f"{make_cf(1)},+393331234567,4,false,false,0,0,0,{now}",
         f"{make_cf(2)},,1,no,no,0,300.00,200.00,{now}",

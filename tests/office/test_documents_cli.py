@@ -14,7 +14,6 @@ from tests.office.pdf_text import pdf_text
 
 # The command line runs on the real clock: rows dated now, inside the window just opened.
 NOW = datetime.now(UTC)
-YEAR = NOW.astimezone(ZoneInfo("Europe/Rome")).year
 CSV = (
     "codice_fiscale,phone,household_size,has_work_income,has_pension,liquidity_eur,"
     "public_support_monthly_eur,rent_monthly_eur,submitted_at\n"
@@ -30,8 +29,10 @@ def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("BUONISPESA_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'd.sqlite3'}")
 
 
-def _approved_tranche(tmp_path: Path) -> None:
-    """Belforte with one window, closed, and its first tranche approved."""
+def _approved_tranche(tmp_path: Path) -> int:
+    """Belforte with one window, closed, and its first tranche approved; the year of its
+    protocols (the year in Rome the rows are dated: read from them, not from the clock
+    when the module was loaded, so that New Year between the two changes nothing)."""
     (tmp_path / "in.csv").write_text(CSV, encoding="utf-8")
     for command in (
         ("admin", "municipality", "add", "BEL", "Belforte"),
@@ -50,15 +51,16 @@ def _approved_tranche(tmp_path: Path) -> None:
     ):
         code, output = invoke(*step)
         assert code == 0, output
+    return opened.astimezone(ZoneInfo("Europe/Rome")).year
 
 
 def test_determina_letters_receipt_and_statement(tmp_path: Path) -> None:
-    _approved_tranche(tmp_path)
+    year = _approved_tranche(tmp_path)
     target = tmp_path / "determina.pdf"
     code, output = invoke("admin", "documents", "determina", "BEL", "--out", str(target))
     assert code == 0 and "Wrote" in output, output
     text = pdf_text(target.read_bytes())
-    assert f"BEL-{YEAR}-000001" in text and "€300.00" in text and make_cf(1) not in text
+    assert f"BEL-{year}-000001" in text and "€300.00" in text and make_cf(1) not in text
     assert "Attachment to the determina" in text
     code, output = invoke(
         "admin", "documents", "determina", "BEL", "--tranche", "2", "--out", str(target), "--force"
@@ -78,7 +80,7 @@ def test_determina_letters_receipt_and_statement(tmp_path: Path) -> None:
         "letters",
         "BEL",
         "--protocol",
-        f"BEL-{YEAR}-000001",
+        f"BEL-{year}-000001",
         "--out",
         str(letters),
         "--force",
@@ -91,12 +93,12 @@ def test_determina_letters_receipt_and_statement(tmp_path: Path) -> None:
     )
     assert code == 0, output
     text = pdf_text(letters.read_bytes())
-    assert all(f"BEL-{YEAR}-00000{n}" in text for n in (1, 2, 3)) and "TAR" in text
+    assert all(f"BEL-{year}-00000{n}" in text for n in (1, 2, 3)) and "TAR" in text
     receipt = tmp_path / "receipt.pdf"
     code, output = invoke(
-        "admin", "documents", "receipt", "BEL", f"BEL-{YEAR}-000002", "--out", str(receipt)
+        "admin", "documents", "receipt", "BEL", f"BEL-{year}-000002", "--out", str(receipt)
     )
-    assert code == 0 and f"BEL-{YEAR}-000002" in pdf_text(receipt.read_bytes())
+    assert code == 0 and f"BEL-{year}-000002" in pdf_text(receipt.read_bytes())
     code, output = invoke(
         "admin", "documents", "receipt", "BEL", "XYZ-1", "--out", str(tmp_path / "none.pdf")
     )
@@ -112,13 +114,13 @@ def test_determina_of_a_window_named_by_number(
 ) -> None:
     """`--window N` as the office's `determina.pdf?window=N`: window 1 is written, an unknown
     window is refused in the office's language and no file appears."""
-    _approved_tranche(tmp_path)
+    year = _approved_tranche(tmp_path)
     target = tmp_path / "determina.pdf"
     code, output = invoke(
         "admin", "documents", "determina", "BEL", "--window", "1", "--out", str(target)
     )
     assert code == 0 and "Wrote" in output, output
-    assert f"BEL-{YEAR}-000001" in pdf_text(target.read_bytes())
+    assert f"BEL-{year}-000001" in pdf_text(target.read_bytes())
     missing = tmp_path / "missing.pdf"
     code, output = invoke(
         "admin", "documents", "determina", "BEL", "--window", "9", "--out", str(missing)
