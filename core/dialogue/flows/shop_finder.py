@@ -394,6 +394,11 @@ async def _other_kinds(turn: Turn, query: str) -> bool:
 _PLACE_WORDS = 4
 
 
+# A place is never said with a "non" ("non funziona niente", "nn capisco niente" right after
+# the list: her trouble, not a town to search).
+_NO_PLACE = frozenset({"non", "niente", "nothing", "not", "dont"})
+
+
 async def after_list(turn: Turn, listed: str) -> bool:
     """Words written right after a shop list (NEGOZI, ALTRI, a search: `listed`) that name
     a town or a street ("BELFORTE", "via roma", with a kind of shop or a question mark
@@ -409,6 +414,7 @@ async def after_list(turn: Turn, listed: str) -> bool:
         or len(words) > _PLACE_WORDS
         or any(ch.isdigit() for ch in text)
         or asks_what_to_write(text)
+        or _NO_PLACE & set(words)
     ):
         return False
     town, _postcode, category = parse_query(text)
