@@ -104,7 +104,7 @@ async def say_why_refused(turn: Turn) -> None:
             turn.say(
                 t(
                     "Payment of {amount} at {shop} refused: the balance of {holder} is "
-                    "{balance}. Ask to pay less, or write UFFICIO.",
+                    "{balance}. Pay less, or write UFFICIO.",
                     amount=Money(charge.amount_cents),
                     shop=shop.name,
                     holder=mask_codice_fiscale_gsm(holder.codice_fiscale),
@@ -128,8 +128,8 @@ async def say_why_refused(turn: Turn) -> None:
     if balance <= 0 and holder is not None:
         turn.say(
             t(
-                "The balance of {holder} is {balance}: the vouchers are spent, so no shop can "
-                "take them. SALDO shows the payments; for a person, write UFFICIO.",
+                "The balance of {holder} is {balance}: the vouchers are spent. SALDO shows the "
+                "payments; for a person, write UFFICIO.",
                 holder=mask_codice_fiscale_gsm(holder.codice_fiscale),
                 balance=Money(balance),
             )

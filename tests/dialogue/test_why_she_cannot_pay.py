@@ -277,12 +277,12 @@ async def test_the_delegate_hears_whose_balance_it_is(core: Core) -> None:
 
 
 HOLDERS_SHORT = (
-    "Payment of {amount} at {shop} refused: the balance of {holder} is {balance}. Ask to pay "
-    "less, or write UFFICIO."
+    "Payment of {amount} at {shop} refused: the balance of {holder} is {balance}. Pay less, or "
+    "write UFFICIO."
 )
 HOLDERS_NOTHING_LEFT = (
-    "The balance of {holder} is {balance}: the vouchers are spent, so no shop can take them. "
-    "SALDO shows the payments; for a person, write UFFICIO."
+    "The balance of {holder} is {balance}: the vouchers are spent. SALDO shows the payments; "
+    "for a person, write UFFICIO."
 )
 HOLDERS_NOT_CREDITED = (
     "You cannot pay for {holder} yet: no vouchers have been credited to them. For a person, "
