@@ -42,7 +42,7 @@ from core.dialogue.flows.appeal import adding_to_appeal
 from core.dialogue.flows.base import Flow, Takes
 from core.dialogue.flows.identify import SHOP_STAFF_PHONE, link_contact
 from core.dialogue.flows.member_phone import shop_contact_unasked
-from core.dialogue.flows.shop_finder import after_list, near
+from core.dialogue.flows.shop_finder import after_list, near, shops_named
 from core.dialogue.inbound import Channel, Checkout, Inbound
 from core.dialogue.languages import in_another_language, written_language
 from core.dialogue.menus import (
@@ -758,6 +758,10 @@ class DialogueEngine:
         if listed is not None and await after_list(turn, listed):
             # "TESTVILLE", "via roma" right after the shop list (a keyword's slip, above,
             # stays that keyword): the shops there, not "not understood".
+            return
+        if await shops_named(turn):
+            # "FARMACIA BELFORTE", "negozio via roma" without NEGOZI (as a first message, the
+            # welcome came): the shops NEGOZI finds with those words.
             return
         cf_alone = codice_fiscale_written(turn.inbound.text)
         if cf_alone and await citizen_requests.codice_fiscale_alone(turn):

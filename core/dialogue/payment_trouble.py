@@ -52,6 +52,17 @@ def _holders_card_blocked(holder: m.Citizen) -> Text:
     )
 
 
+def _holders_not_credited(holder: m.Citizen) -> Text:
+    """To the holder's delegate, NOT_YET_CREDITED of the holder's vouchers, named by the
+    masked codice fiscale as SALDO names the holder there; not pointed to STATO, which
+    tells the application only to the holder's own phone."""
+    return t(
+        "You cannot pay for {holder} yet: no vouchers have been credited to them. For a "
+        "person, write UFFICIO.",
+        holder=mask_codice_fiscale_gsm(holder.codice_fiscale),
+    )
+
+
 # The shop's lock is the shop's own affair: she hears only that it cannot take them now.
 SHOP_LOCKED = t(
     "Your last payment was not made: that shop cannot take vouchers right now. Pay at "
@@ -73,7 +84,9 @@ async def say_why_refused(turn: Turn) -> None:
     turn.finish()
     if not await ledger.is_beneficiary(turn.uow, turn.town.id, citizen.id):
         # A delegate hears the holder's application's state from nobody but the holder.
-        turn.say(NOT_YET_CREDITED if holder is not None else await _unpaid(turn, citizen))
+        turn.say(
+            _holders_not_credited(holder) if holder is not None else await _unpaid(turn, citizen)
+        )
         return
     if citizen.card_blocked_at is not None:
         turn.say(CARD_BLOCKED if holder is None else _holders_card_blocked(holder))
@@ -86,6 +99,19 @@ async def say_why_refused(turn: Turn) -> None:
     refused = await _last_refused(turn, citizen)
     if refused is not None and refused[0].closed_reason == _SHORT:
         charge, shop = refused
+        if holder is not None:
+            # "Your balance" to the delegate would be hers: the holder's, named as SALDO does.
+            turn.say(
+                t(
+                    "Payment of {amount} at {shop} refused: the balance of {holder} is "
+                    "{balance}. Pay less, or write UFFICIO.",
+                    amount=Money(charge.amount_cents),
+                    shop=shop.name,
+                    holder=mask_codice_fiscale_gsm(holder.codice_fiscale),
+                    balance=Money(balance),
+                )
+            )
+            return
         turn.say(
             t(
                 "Payment of {amount} at {shop} refused: your balance is {balance}. Ask to "
@@ -98,6 +124,16 @@ async def say_why_refused(turn: Turn) -> None:
         return
     if refused is not None:
         turn.say(CODE_TOO_LATE)
+        return
+    if balance <= 0 and holder is not None:
+        turn.say(
+            t(
+                "The balance of {holder} is {balance}: the vouchers are spent. SALDO shows the "
+                "payments; for a person, write UFFICIO.",
+                holder=mask_codice_fiscale_gsm(holder.codice_fiscale),
+                balance=Money(balance),
+            )
+        )
         return
     if balance <= 0:
         turn.say(

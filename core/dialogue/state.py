@@ -155,6 +155,10 @@ class ApplyState(FlowState):
     rent: int | None = None
     back: Literal["summary"] | None = None  # changing one answer from the summary
     language_misses: int = 0  # answers to the language question not understood
+    # The amount question (liquidity, support, rent) whose last answer was no amount, and
+    # a lone small number written there next, asked back before it is taken (cents).
+    amount_miss: str | None = None
+    doubt: int | None = None
 
 
 @dataclass

@@ -273,6 +273,24 @@ async def on_words_while_paying(turn: Turn) -> bool:
     return bool(waiting)
 
 
+async def cancel_for_lost_phone(turn: Turn) -> None:
+    """ "Ho perso il telefono" from the chat that received payment codes: the payments still
+    waiting for them are refused as ANNULLA refuses them (the till told, nothing counted
+    against the shop), each named: their codes are on the lost phone."""
+    for charge, shop in await awaiting_payments(turn):
+        if await charges.refuse_charge(
+            turn.uow, charge_id=charge.id, citizen_id=charge.citizen_id, now=turn.now
+        ):
+            turn.say(
+                t(
+                    "Payment of {amount} to {shop} cancelled: its code went to the lost "
+                    "phone. The shop was told.",
+                    amount=Money(charge.amount_cents),
+                    shop=shop.name,
+                )
+            )
+
+
 async def refuse_payments(turn: Turn, *, not_me: bool = False) -> bool:
     """ANNULLA with no request open, from the chat that received payment codes, or the same
     refusal in words ("non voglio pagare", refusal_words.refusal_of): those payments are

@@ -274,3 +274,62 @@ async def test_the_delegate_hears_whose_balance_it_is(core: Core) -> None:
     replies = await delegate.expect("perché non mi fa pagare", HOLDERS_BALANCE_AND_THE_LIST)
     assert param(replies, "balance") == Money(150_00)
     assert param(replies, "holder") == mask_codice_fiscale_gsm(town.citizen_cfs[0])
+
+
+HOLDERS_SHORT = (
+    "Payment of {amount} at {shop} refused: the balance of {holder} is {balance}. Pay less, or "
+    "write UFFICIO."
+)
+HOLDERS_NOTHING_LEFT = (
+    "The balance of {holder} is {balance}: the vouchers are spent. SALDO shows the payments; "
+    "for a person, write UFFICIO."
+)
+HOLDERS_NOT_CREDITED = (
+    "You cannot pay for {holder} yet: no vouchers have been credited to them. For a person, "
+    "write UFFICIO."
+)
+
+
+async def test_the_delegate_hears_the_holders_balance_short_then_spent(core: Core) -> None:
+    # Her delegate read "Payment … refused: your balance is 0,00 €", then "Your balance is
+    # 0,00 €: the vouchers are spent": the delegate's own balance, as it read.
+    town = await make_town(core, policy_toml=WIDE_CEILING)
+    delegate = await _with_delegate(core, town)
+    holder = mask_codice_fiscale_gsm(town.citizen_cfs[0])
+    till = await open_till(Chat(core, town.shop_phone))
+    await till.send(f"PAGA {town.citizen_cfs[0]} 200")
+    # The delegate receives the holder's payment codes.
+    await till.send(await citizen_code(core, DELEGATE, above_balance=True))
+    replies = await delegate.expect("il negozio dice che non ho soldi", HOLDERS_SHORT)
+    assert param(replies, "holder") == holder
+    assert param(replies, "balance") == Money(150_00)
+    assert SHORT not in msgids(replies)
+    await till.send(f"PAGA {town.citizen_cfs[0]} 150")
+    await till.expect(await citizen_code(core, DELEGATE), CONFIRMED)
+    replies = await delegate.expect("mi hanno rifiutato il buono", HOLDERS_NOTHING_LEFT)
+    assert param(replies, "holder") == holder
+    assert param(replies, "balance") == Money(0)
+    # The holder herself still hears her own words.
+    await Chat(core, town.citizen_phones[0]).expect("mi hanno rifiutato il buono", NOTHING_LEFT)
+
+
+async def test_the_delegate_of_someone_not_yet_credited_hears_whose(core: Core) -> None:
+    # Was "You cannot pay yet: no vouchers have been credited to you": the delegate's own.
+    town = await town_with_open_window(core)
+    cf = make_cf(193)
+    async with core.uow() as uow:
+        municipality = await uow.municipalities.by_id(town.municipality_id)
+        assert municipality is not None
+        await submit_application(
+            uow,
+            municipality,
+            ApplicationInput(cf, "+393471230193", 1, False, False, 0, 0, 0),
+            source="paper",
+            now=core.now(),
+        )
+        await delegates.add_delegate(uow, municipality, cf, DELEGATE, core.now())
+        await uow.commit()
+    replies = await Chat(core, DELEGATE).expect("PERCHE NON POSSO PAGARE", HOLDERS_NOT_CREDITED)
+    assert param(replies, "holder") == mask_codice_fiscale_gsm(cf)
+    # Nothing of the holder's application: STATO is hers alone.
+    assert [name for reply in replies for text in reply.texts for name in text.params] == ["holder"]

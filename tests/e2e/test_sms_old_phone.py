@@ -41,3 +41,13 @@ async def test_a_support_named_beside_its_amount_while_applying(sms_server: SmsS
     summary = "\n".join(await server.say(phone, "NON PAGO AFFITTO CASA MIA"))
     assert "Sostegno: 300,00 €/mese" in summary and "Affitto: 0,00 €/mese" in summary, summary
     assert_one_gsm7_segment(server.twilio.accepted)
+
+
+async def test_a_kind_of_shop_and_her_town_as_her_first_message(sms_server: SmsServer) -> None:
+    # "FARMACIA BELFORTE" from a new number got the welcome: she was looking for shops.
+    server = sms_server
+    said = await server.say("+393339990043", "FARMACIA BELFORTE")
+    assert said[0].startswith("1 negozio trovato:") and "Farmacia Comunale" in said[0], said
+    assert said[-1] == "Non hai ancora i buoni? Per fare domanda scrivi DOMANDA.", said
+    assert not any("benvenuto" in reply for reply in said), said
+    assert_one_gsm7_segment(server.twilio.accepted)

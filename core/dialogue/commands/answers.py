@@ -32,6 +32,16 @@ VOUCHERS_ARE_FREE = t(
 # --reissue`, docs/cards-and-delegates.md). Said with the office's contact when both fit
 # one SMS, else with the way to it (UFFICIO).
 LOST_CARD = t("Lost card? Tell the office: they give you a new card and block the lost one.")
+# "Ho perso il telefono", "mi hanno rubato il cellulare": the payment codes go to that
+# number until the office records another (docs/identity-and-consent.md).
+LOST_PHONE = t(
+    "Lost or stolen phone? Tell the office: only they move your vouchers to a new number, "
+    "and until then the codes go to the old one."
+)
+LOST_PHONE_ASK_OFFICE = t(
+    "Lost or stolen phone? Tell the office: only they move your vouchers to a new number; "
+    "until then the codes go to the old one. Write UFFICIO."
+)
 LOST_CARD_ASK_OFFICE = t(
     "Lost card? Tell the office: they give you a new card and block the lost one. To reach "
     "them, write UFFICIO."

@@ -22,7 +22,8 @@ from core.i18n import supported
 # when it fits the one SMS. The help says it itself; LANGUAGE offers the languages.
 _TOLD_IN_ENGLISH = frozenset(
     {"balance", "status", "card", "shops", "more", "menu", "office", "thanks", "greeting",
-     "lost_card", "other_card", "delegation", "stop_hint", "price", "expiry", "window",
+     "lost_card", "lost_phone", "other_card", "delegation", "stop_hint", "price", "expiry",
+     "window",
      "scam", "how_to_pay", "what_to_buy", "card_trouble", "forgot_code", "who_can_apply",
      "how_much_given", "new_number", "household_changed", "shop_refuses",
      "code_trouble", "not_enough", "job_lost", "bills", "why_refused",

@@ -19,6 +19,8 @@ from core.dialogue.commands.answers import (
     HOW_TO_PAY,
     LOST_CARD,
     LOST_CARD_ASK_OFFICE,
+    LOST_PHONE,
+    LOST_PHONE_ASK_OFFICE,
     NEW_NUMBER,
     NOT_A_SCAM,
     OTHER_CARD_LOST,
@@ -74,6 +76,19 @@ def say_lost_card(turn: Turn) -> None:
         turn.say(LOST_CARD_ASK_OFFICE)
 
 
+async def say_lost_phone(turn: Turn) -> None:
+    """A phone lost or stolen: a payment waiting for a code sent to it is cancelled (the
+    code is on the lost phone, and whoever holds it could pay with it; this chat could
+    refuse it with ANNULLA anyway), then what to do: the office moves the vouchers to a
+    new number (NEW_NUMBER's path), with its contact when it fits the SMS."""
+    await stray_codes.cancel_for_lost_phone(turn)
+    contact = office_contact(turn)
+    if not turn.is_sms or turn.fits_sms([LOST_PHONE, contact]):
+        turn.say(LOST_PHONE, contact)
+    else:
+        turn.say(LOST_PHONE_ASK_OFFICE)
+
+
 async def answer_in_words(turn: Turn, name: str, arg: str) -> bool:
     """Answer the question in words `name` names (True); False, saying nothing, for
     another command (run's)."""
@@ -109,6 +124,11 @@ async def answer_in_words(turn: Turn, name: str, arg: str) -> bool:
         await show_menu(turn, welcome(turn) if name == "greeting" else said)
     elif name == "lost_card":
         say_lost_card(turn)
+    elif name == "lost_phone" and await is_shop_member(turn):
+        # A shop's phone: its till and cashiers are the shop's business (the help).
+        await say_help(turn, understood=False)
+    elif name == "lost_phone":
+        await say_lost_phone(turn)
     elif name == "other_card":
         turn.say(OTHER_CARD_LOST)
     elif name == "delegation":

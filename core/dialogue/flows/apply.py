@@ -8,6 +8,8 @@ From SMS, sending or changing it waits for a code sent to that number.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import replace
 
 from core.dialogue.context import NOT_UNDERSTOOD, Input, Reject, Turn
@@ -516,6 +518,8 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
         )
 
     async def on_liquidity(self, turn: Turn, inp: Input) -> None:
+        if await self._doubt_answered(turn, inp, "liquidity"):
+            return
         if says_dont_know(inp.text):
             # "Boh, non lo so": what is asked, and that a rough figure will do. It asks the
             # question itself: the step waits, nothing is recorded.
@@ -532,18 +536,20 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
         if per_month(inp.text) or per_year(inp.text):
             # "1200 al mese": an income, taken for the savings it would be a wrong answer
             # the summary shows without saying why. Savings are what was in the accounts.
+            self.state(turn).amount_miss = "liquidity"
             raise Reject(NOT_MONTHLY)
         if names_rent_or_support(inp.text):
             # "Pago 250 euro di affitto": the answer to a later question, which taken for
             # the savings would be a wrong figure on the summary.
+            self.state(turn).amount_miss = "liquidity"
             raise Reject(NOT_RENT_NOR_SUPPORT)
         if says_there_is_none(inp.text, SAVINGS_WORDS):
             # "Non ho risparmi", "nessun risparmio", "I have none": no savings, as "0" or
             # "niente" say.
             self.state(turn).liquidity = 0
-        else:
-            self.state(turn).liquidity = _amount(inp, "1500", saved=True)
-        await self.next_question(turn, "liquidity")
+            await self.next_question(turn, "liquidity")
+            return
+        await self._amount_answer(turn, inp, "liquidity", lambda: _amount(inp, "1500", saved=True))
 
     async def ask_support(self, turn: Turn) -> None:
         turn.say(
@@ -559,14 +565,16 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
             "e.g. {example}.",
             example="300",
         )
+        if await self._doubt_answered(turn, inp, "support"):
+            return
         if names_a_pension_not_support(inp.text) and not per_year(inp.text):
             # "Pensione 600": taken for support, a wrong figure on the summary, said
             # nowhere (as a pension at the rent question).
+            self.state(turn).amount_miss = "support"
             raise Reject(NOT_SUPPORT_BUT_PENSION)
-        support = _monthly(turn, inp, SUPPORT_WORDS, how_much)
-        if support is not None:
-            self.state(turn).support = support
-            await self.next_question(turn, "support")
+        await self._amount_answer(
+            turn, inp, "support", lambda: _monthly(turn, inp, SUPPORT_WORDS, how_much)
+        )
 
     async def ask_rent(self, turn: Turn) -> None:
         turn.say(t("How much rent does the household pay per month? Write 0 if none."))
@@ -577,15 +585,63 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
             "e.g. {example}.",
             example="400",
         )
+        if await self._doubt_answered(turn, inp, "rent"):
+            return
         if names_other_than_rent(inp.text) and not per_year(inp.text):
             # "Pensione 600 euro": money coming in, which taken for the rent would be a
             # wrong figure on the summary, said nowhere. (A year's sum is told first that
             # a month's is asked, by _monthly, as at the support question.)
+            self.state(turn).amount_miss = "rent"
             raise Reject(NOT_THE_RENT)
-        rent = _monthly(turn, inp, RENT_WORDS, how_much)
-        if rent is not None:
-            self.state(turn).rent = rent
-            await self.next_question(turn, "rent")
+        await self._amount_answer(
+            turn, inp, "rent", lambda: _monthly(turn, inp, RENT_WORDS, how_much)
+        )
+
+    # A lone small number after a wrong answer to an amount question ------------------------
+
+    async def _doubt_answered(self, turn: Turn, inp: Input, step: str) -> bool:
+        """The answer to "Do you mean 1,00 € of rent?" (_amount_answer): a yes, or the
+        same number again, takes it; a no asks the question again; anything else is read
+        as an answer to the question (a real amount goes through). True when handled."""
+        s = self.state(turn)
+        doubt, s.doubt = s.doubt, None
+        if doubt is None:
+            return False
+        said = yes_or_no(inp.text) if inp.choice not in ("yes", "no") else inp.choice == "yes"
+        if said is True or _lone_small_number(inp.text) == doubt:
+            await self._amount_taken(turn, step, doubt)
+            return True
+        if said is False:
+            await self.ask(turn)
+            return True
+        return False
+
+    async def _amount_answer(
+        self, turn: Turn, inp: Input, step: str, read: Callable[[], int | None]
+    ) -> None:
+        """The amount `read` reads (None: how much was asked, the step waits), taken,
+        unless the last answer here was no amount and this one is a lone small number
+        ("1" after "This is not an amount": a menu's choice, or a yes): then asked back,
+        and taken only once she says yes. A wrong answer is remembered for that."""
+        s = self.state(turn)
+        small = _lone_small_number(inp.text)
+        if s.amount_miss == step and small is not None:
+            s.doubt = small
+            turn.say(_doubt_question(step, small))
+            return
+        try:
+            cents = read()
+        except Reject:
+            s.amount_miss = step
+            raise
+        if cents is not None:
+            await self._amount_taken(turn, step, cents)
+
+    async def _amount_taken(self, turn: Turn, step: str, cents: int) -> None:
+        s = self.state(turn)
+        s.amount_miss = None
+        setattr(s, step, cents)
+        await self.next_question(turn, step)
 
     # Summary, declaration, changes ------------------------------------------------------------
 
@@ -791,6 +847,31 @@ def _monthly(turn: Turn, inp: Input, about: frozenset[str], how_much: Text) -> i
     if says_there_is_none(inp.text, about):
         return 0  # "non ce l'ho", "nessun sostegno", "non pago l'affitto", "casa di proprietà"
     return _amount(inp, "300", about=about)
+
+
+# A number of one figure alone ("1", "2."), as a menu's choice is written: no amount she
+# means, after an answer that was none (_amount_answer). "1 euro" or "350" is an amount.
+_LONE_SMALL_NUMBER = re.compile(r"\s*([1-9])\s*[.!]?\s*")
+
+
+def _lone_small_number(text: str | None) -> int | None:
+    """The cents of a one-figure number written alone, else None."""
+    found = _LONE_SMALL_NUMBER.fullmatch(text or "")
+    return int(found.group(1)) * 100 if found else None
+
+
+def _doubt_question(step: str, cents: int) -> Text:
+    amount = Money(cents)
+    if step == "rent":
+        return t(
+            "Do you mean {amount} of rent a month? Reply YES or write the amount.", amount=amount
+        )
+    if step == "support":
+        return t(
+            "Do you mean {amount} of support a month? Reply YES or write the amount.",
+            amount=amount,
+        )
+    return t("Do you mean {amount} in the accounts? Reply YES or write the amount.", amount=amount)
 
 
 def _amount(

@@ -12,7 +12,9 @@ from core.domain.channels import Channel
 from core.domain.geo import valid_position
 from core.domain.messages import Distance, MapPin, Text, t, tn
 from core.domain.shops import ShopCategory, searched_category
+from core.services import delegates
 from core.services import shops as shop_service
+from core.services.municipalities import current_round, is_open
 from core.storage import models as m
 
 RADIUS_KM = 10.0
@@ -28,6 +30,7 @@ class ShopFinderFlow(Flow[NoState]):
     async def start(self, turn: Turn, arg: str) -> None:
         if arg.strip():
             await search(turn, arg)
+            await say_how_to_apply(turn)
             return
         if await _in_own_town(turn):
             # A citizen of this town writing NEGOZI or "dove posso spendere i buoni?" by SMS:
@@ -391,6 +394,11 @@ async def _other_kinds(turn: Turn, query: str) -> bool:
 _PLACE_WORDS = 4
 
 
+# A place is never said with a "non" ("non funziona niente", "nn capisco niente" right after
+# the list: her trouble, not a town to search).
+_NO_PLACE = frozenset({"non", "niente", "nothing", "not", "dont"})
+
+
 async def after_list(turn: Turn, listed: str) -> bool:
     """Words written right after a shop list (NEGOZI, ALTRI, a search: `listed`) that name
     a town or a street ("BELFORTE", "via roma", with a kind of shop or a question mark
@@ -406,6 +414,7 @@ async def after_list(turn: Turn, listed: str) -> bool:
         or len(words) > _PLACE_WORDS
         or any(ch.isdigit() for ch in text)
         or asks_what_to_write(text)
+        or _NO_PLACE & set(words)
     ):
         return False
     town, _postcode, category = parse_query(text)
@@ -431,6 +440,46 @@ async def after_list(turn: Turn, listed: str) -> bool:
             )
         )
     return True
+
+
+# Words that name shops in general, before a place: "negozio via roma", "negozi belforte".
+_SHOP_WORDS = frozenset({"negozio", "negozi", "shop", "shops"})
+
+
+async def shops_named(turn: Turn) -> bool:
+    """With nothing asked, words that name shops without NEGOZI: a kind of shop with a
+    place ("FARMACIA BELFORTE", "alimentari belforte") or "negozio" with a place
+    ("negozio via roma"), as the first message of a number too (which got the welcome):
+    the search NEGOZI makes of them, then how to apply for a number that holds no
+    vouchers (say_how_to_apply). False for other words, and for a question naming no
+    shop of the list ("la farmacia prende i buoni?"), read as before."""
+    text = clean(turn.inbound.text)
+    words = plain_words(text)
+    if not words or len(words) > _PLACE_WORDS + 1 or asks_what_to_write(text):
+        return False
+    town, postcode, category = parse_query(text)
+    if category is None and not (words[0] in _SHOP_WORDS and (town or postcode)):
+        return False
+    if "?" in text and not await _found(turn, text):
+        return False
+    await search(turn, text)
+    await say_how_to_apply(turn)
+    return True
+
+
+async def say_how_to_apply(turn: Turn) -> None:
+    """After the shops asked for as a number's first message, one short line: how to get
+    the vouchers, for a number that holds none (no citizen's, no delegate's, no shop's)
+    while applications are open; nothing otherwise."""
+    if not turn.new_chat or await turn.memberships() or await turn.citizen() is not None:
+        return
+    phone = turn.phone()
+    if phone is not None and await delegates.represented_by(turn.uow, turn.town.id, phone):
+        return
+    round_ = await current_round(turn.uow, turn.town.id)
+    if round_ is None or not is_open(round_, turn.now):
+        return
+    turn.say(t("No vouchers yet? To apply, write DOMANDA."))
 
 
 def _say_page(turn: Turn, head: Text, lines: list[Text], query: str, offset: int) -> None:

@@ -12,6 +12,11 @@ _LOST = frozenset(
      "rubata", "furto", "lost", "lose", "stolen", "missing"}
 )  # fmt: skip
 _CANT_FIND = frozenset({("non", "trovo"), ("cant", "find"), ("not", "find")})
+# The phone itself, lost or stolen ("ho perso il telefono"; not "il numero", which may be
+# the card's or a shop's).
+_HANDSET = frozenset(
+    {"telefono", "cellulare", "telefonino", "smartphone", "phone", "mobile", "cellphone"}
+)
 _CARD = frozenset({"tessera", "carta", "card", "tesserino"})
 # Another card lost: "carta d'identità", "carta di credito", "tessera sanitaria".
 _OTHER_CARD = frozenset(

@@ -1,4 +1,5 @@
-"""question_of's rules for the voucher card: lost (or another card lost), and not working."""
+"""question_of's rules for the voucher card: lost (or another card lost), and not working;
+and the phone the payment codes go to, lost or stolen."""
 
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ from core.dialogue.questions.cards import (
     _CANT_FIND,
     _CARD,
     _CARD_KEYWORDS,
+    _HANDSET,
     _LOST,
     _OTHER_CARD,
     _OTHER_CARD_PAIRS,
     _SURELY_OTHER_CARD,
 )
+from core.dialogue.questions.codes_and_calls import _CODE_WORDS as _CODES
 
 
 def card_lost(asked: Asked) -> Request | ReadOn:
@@ -28,6 +31,9 @@ def card_lost(asked: Asked) -> Request | ReadOn:
         return ("other_card", "") if keywords <= _CARD_KEYWORDS | {"credito"} else None
     if lost and said & _CARD and not said & _OTHER_CARD:
         return ("lost_card", "") if keywords <= _CARD_KEYWORDS else None
+    if lost and said & _HANDSET and not said & (_CARD | _CODES):
+        # "Ho perso il telefono", "mi hanno rubato il cellulare": the codes go to it.
+        return ("lost_phone", "") if not keywords else None
     return READ_ON
 
 

@@ -17,6 +17,7 @@ from core.dialogue.questions.shopkeeper import (
     _CANT,
     _CASHIER,
     _CASHIERS,
+    _COMES,
     _GET_IN,
     _LAST,
     _MANY_CASHIERS,
@@ -31,6 +32,7 @@ from core.dialogue.questions.shopkeeper import (
     _THE_TOWN,
     _TODAY,
     _TOWN_PAYS,
+    _WHAT_COMES,
     _WHEN,
     _WHICH_ONES,
     _YOU_OWE,
@@ -66,6 +68,8 @@ def shop_asks(asked: Asked) -> Request | ReadOn:
         return "statement", ""
     if said & _WHEN and said & _TOWN_PAYS:
         return "reimbursement", ""
+    if said & _WHEN and said & _COMES and said & _WHAT_COMES:
+        return ("reimbursement", "") if not keywords else None
     if said & _HOW_MUCH and ((said & _OWES and said & _THE_TOWN) or said & _YOU_OWE):
         return "reimbursement", ""  # "quanto mi deve il comune?": what is still to reimburse
     if said & _CASHIER and said & _GET_IN and said & _CANT:

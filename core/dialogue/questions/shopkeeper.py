@@ -14,6 +14,17 @@ _TOWN_PAYS = frozenset(
     {"paga", "pagano", "pagate", "pagato", "rimborsa", "rimborso", "rimborsi", "bonifico",
      "soldi", "arrivano", "pay", "pays", "paid", "reimburse", "reimbursement", "money"}
 )  # fmt: skip
+# "Quando mi danno i buoni?", "quando arriva la ricarica?": the same question in a citizen's
+# other words (when the vouchers come), never a code's ("quando arriva il codice?", read
+# before) nor the application window's ("quando si fa la domanda?").
+_COMES = frozenset(
+    {"arriva", "arrivano", "arrivera", "arriveranno", "danno", "daranno", "date", "mandano",
+     "caricano", "ricaricano", "accreditano", "accreditate", "accreditati", "arrive", "come",
+     "comes"}
+)  # fmt: skip
+_WHAT_COMES = frozenset(
+    {"buoni", "buono", "ricarica", "accredito", "credito", "vouchers", "voucher"}
+)
 _TAKINGS = frozenset({"incassato", "incassati", "incasso", "incassi", "takings", "earned"})
 # A shop asking for its statement in words ("il rendiconto di ottobre").
 _STATEMENT_WORDS = frozenset({"resoconto", "rendiconto", "estratto", "statement"})
