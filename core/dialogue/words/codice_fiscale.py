@@ -58,6 +58,8 @@ _NONE_WORDS = frozenset(
     {"straniero", "straniera", "stranieri", "passaporto", "foreigner", "foreign", "passport",
      "tourist", "turista", "rifugiato", "rifugiata", "refugee", "richiedente", "asylum"}
 )  # fmt: skip
+# Someone lost rather than asking about the code: the help about the question answers her.
+_LOST = frozenset({"capito", "capisco", "capire", "understand", "understood"})
 _WHERE_PHRASES = (
     ("dove",), ("where",), ("trovo",), ("trovarlo",), ("find",), ("non", "lo", "so"),
     ("non", "so"), ("boh",), ("non", "lo", "ricordo"), ("non", "me", "lo", "ricordo"), ("ricordo",),
@@ -83,6 +85,8 @@ def codice_fiscale_asked(words: list[str]) -> str | None:
     WHERE_CODICE_FISCALE, or None (an answer to read as one, or words no table knows)."""
     if not words or len(words) > _ASKED_WORDS or any(ch.isdigit() for w in words for ch in w):
         return None
+    if _LOST & set(words):
+        return None  # "non ho capito cosa devo scrivere": the question's help, as before
     if _NONE_WORDS & set(words) or any(_holds(words, phrase) for phrase in _NONE_PHRASES):
         return NO_CODICE_FISCALE
     if any(_holds(words, phrase) for phrase in _WHERE_PHRASES):
