@@ -62,7 +62,6 @@ from core.dialogue.state import ChatMemory, FlowState, load_memory, memory_to_sa
 from core.dialogue.words import (
     after_paga_slip,
     codice_fiscale_written,
-    fold,
     has_digits,
     menu_digit_and_phone,
     payer_and_amount,
@@ -822,7 +821,7 @@ class DialogueEngine:
                 )
             return
         if command is not None and command[0] == "language":
-            language = commands.LANGUAGE_WORDS.get(fold(command[1]))
+            language = commands.language_asked(command[1])
             if language is None:
                 offer_languages(turn)
                 return

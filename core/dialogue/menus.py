@@ -12,6 +12,7 @@ from core.dialogue.words import fold, typo_distance
 from core.domain.channels import Channel
 from core.domain.messages import Option, Reply, Text, t
 from core.domain.shops import MemberRole, ShopCategory, ShopStatus
+from core.i18n import supported
 
 CATEGORY_LABELS: dict[ShopCategory, Text] = {
     ShopCategory.GROCERY: t("Grocery"),
@@ -51,6 +52,11 @@ IN_ITALIAN = t("In Italian: write LINGUA IT")
 # question ("je ne sais pas", "sí, somos cuatro"): the two ways in words, in both
 # languages, since the question's own buttons stay hers.
 IN_OUR_LANGUAGES = t("English: write LANGUAGE EN. Italiano: scrivi LINGUA IT.")
+# The way back is said in the language left behind: a number's language can be changed by
+# someone forging its SMS sender, and the person must read how to undo it.
+LANGUAGE_DONE = t("Done: I will write to you in English. Per tornare all'italiano scrivi LINGUA.")
+# The language asked for is the chat's already: nothing was left behind.
+LANGUAGE_KEPT = t("Done: I will write to you in English.")
 # Help asked in words ("non capisco", "?") while a question waits: about that question,
 # which follows, not the list of every word.
 ABOUT_THE_QUESTION = t(
@@ -299,6 +305,12 @@ def help_way(text: str | None, language: str) -> Text | None:
     return language_way(text, language)
 
 
+def asks_what_this_is(text: str | None) -> bool:
+    """INFO alone ("info", "Info?", "/info"): asking what the service is, not only for
+    its words."""
+    return fold(text).strip("/!?. ") == "info"
+
+
 async def say_help(turn: Turn, *, understood: bool = True, in_words: bool = False) -> None:
     """The help; outside a request, a number typed next picks the help's word in that place
     (inside one, the question asked again keeps its own numbers). By SMS a citizen outside
@@ -322,11 +334,14 @@ async def say_help(turn: Turn, *, understood: bool = True, in_words: bool = Fals
         texts, keys = [FIRST_HELP], FIRST_HELP_KEYS
     else:
         texts, keys = help_of(shop=shop, community=community_on(turn))
+    # INFO as a chat's first message asks what this number is, which the help alone never
+    # said: the welcome (whose town and vouchers it is) comes first.
+    info = turn.new_chat and not asked and not shop and asks_what_this_is(turn.inbound.text)
     if (
         turn.new_chat
         and not asked
         and turn.channel == Channel.TELEGRAM
-        and len(fold(turn.inbound.text).split()) > 1
+        and (len(fold(turn.inbound.text).split()) > 1 or info)
     ):
         # Help asked in a sentence by a chat's first message ("hi, I need help with food"):
         # the words alone named no town and left nothing to tap. The welcome, the words,
@@ -359,6 +374,12 @@ async def say_help(turn: Turn, *, understood: bool = True, in_words: bool = Fals
                 # Words they may not read: the way to their language is what helps them.
                 # (HELP alone is a keyword of both languages, which Italians write too.)
                 texts = [way]
+    if info and turn.is_sms:
+        # By SMS in two messages when they do not fit one: who writes, then the words.
+        if turn.fits_sms([welcome(turn), *texts]):
+            texts = [welcome(turn), *texts]
+        else:
+            turn.say(welcome(turn))
     turn.say(*texts)
     if asked:
         return
@@ -395,6 +416,23 @@ async def show_menu(turn: Turn, *headings: Text | None) -> None:
 
 def welcome(turn: Turn) -> Text:
     return welcome_of(turn.town.name)
+
+
+async def switch_language(turn: Turn, language: str) -> Text:
+    """The chat in `language` from this reply on (LINGUA's choice, or a question about the
+    codice fiscale asked in English to an Italian chat), with what says so: LANGUAGE_DONE
+    with the way back, or LANGUAGE_KEPT when no language was left behind."""
+    done = LANGUAGE_DONE if supported(language) != turn.language else LANGUAGE_KEPT
+    turn.set_language(language)
+    # The language buttons are answered: a "2" from now on answers the question asked again.
+    turn.offered = []
+    citizen = await turn.citizen()
+    if citizen is not None and turn.receives_notices_of(citizen):
+        # Notices (payment codes, receipts) follow the language chosen in the chat that
+        # receives them; LINGUA by SMS (whose sender can be forged) never re-languages
+        # the citizen's Telegram chat.
+        citizen.language = turn.language
+    return done
 
 
 def offer_languages(turn: Turn) -> None:

@@ -55,7 +55,7 @@ from core.dialogue.commands.answers import (
 )
 from core.dialogue.commands.cancelling import refuse_in_words
 from core.dialogue.commands.interruptions import interrupt, remind, reprompt, says
-from core.dialogue.commands.language import LANGUAGE_DONE, LANGUAGE_KEPT, hint_english, set_language
+from core.dialogue.commands.language import hint_english, set_language
 from core.dialogue.commands.questions_answered import say_code_came, say_lost_card
 from core.dialogue.commands.reading import (
     COMMANDS,
@@ -64,6 +64,7 @@ from core.dialogue.commands.reading import (
     LANGUAGE_WORDS,
     PHRASES,
     TAKES_ARGUMENT,
+    language_asked,
     language_named,
     of_answer,
     of_message,
@@ -81,6 +82,7 @@ from core.dialogue.commands.typos import (
     on_typo,
     typo_of,
 )
+from core.dialogue.menus import LANGUAGE_DONE, LANGUAGE_KEPT
 
 __all__ = [
     "CARD_TROUBLE",
@@ -124,6 +126,7 @@ __all__ = [
     "hint_english",
     "interrupt",
     "keypad_keyword",
+    "language_asked",
     "language_named",
     "of_answer",
     "of_message",

@@ -9,13 +9,13 @@ from dataclasses import replace
 from core.dialogue.context import ACKNOWLEDGED, DECLINED, Turn
 from core.dialogue.flows import FLOWS
 from core.dialogue.menus import (
+    LANGUAGE_DONE,
     show_menu,
+    switch_language,
     way_to_language,
     welcome,
 )
 from core.dialogue.questions import APOLOGY
-from core.domain.messages import t
-from core.i18n import supported
 
 # Commands that only tell something: written in English to a chat in another language
 # ("balance please", "thank you"), their answer ends with the way to English (IN_ENGLISH)
@@ -56,16 +56,7 @@ def hint_english(turn: Turn, name: str) -> None:
 async def set_language(turn: Turn, language: str) -> None:
     # The way back to the language left behind only when one was left behind: "LINGUA IT"
     # written to a chat already in Italian changes nothing to undo.
-    done = LANGUAGE_DONE if supported(language) != turn.language else LANGUAGE_KEPT
-    turn.set_language(language)
-    # The language buttons are answered: a "2" from now on answers the question asked again.
-    turn.offered = []
-    citizen = await turn.citizen()
-    if citizen is not None and turn.receives_notices_of(citizen):
-        # Notices (payment codes, receipts) follow the language chosen in the chat that
-        # receives them; LINGUA by SMS (whose sender can be forged) never re-languages
-        # the citizen's Telegram chat.
-        citizen.language = turn.language
+    done = await switch_language(turn, language)
     flow = FLOWS.get(turn.flow or "")
     if flow is not None and turn.step is not None:
         if not flow.asks_language(turn):
@@ -83,10 +74,3 @@ async def set_language(turn: Turn, language: str) -> None:
         await show_menu(turn, welcome(turn), done if done is LANGUAGE_DONE else None)
         return
     await show_menu(turn, done)
-
-
-# The way back is said in the language left behind: a number's language can be changed by
-# someone forging its SMS sender, and the person must read how to undo it.
-LANGUAGE_DONE = t("Done: I will write to you in English. Per tornare all'italiano scrivi LINGUA.")
-# The language asked for is the chat's already: nothing was left behind.
-LANGUAGE_KEPT = t("Done: I will write to you in English.")

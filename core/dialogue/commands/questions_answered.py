@@ -166,9 +166,13 @@ async def answer_in_words(turn: Turn, name: str, arg: str) -> bool:
         turn.say(citizen_requests.amount_for_a_large_household(turn.policy, int(arg)))
     elif name == "how_much_given" and arg.isdigit():
         # "Quanto danno a una famiglia di 4?": that household's amount by the town's rules.
-        turn.say(citizen_requests.amount_for_household(turn.policy, int(arg)))
+        await citizen_requests.say_with_how_to_apply(
+            turn, citizen_requests.amount_for_household(turn.policy, int(arg))
+        )
     elif name == "how_much_given":
-        turn.say(citizen_requests.amounts_given(turn.policy))
+        await citizen_requests.say_with_how_to_apply(
+            turn, citizen_requests.amounts_given(turn.policy)
+        )
     elif name == "household_changed":
         turn.say(HOUSEHOLD_CHANGED)
     elif name == "shop_refuses":

@@ -276,6 +276,23 @@ def language_named(text: str | None) -> str | None:
     return named.pop()
 
 
+# "Lingua italiana": the adjective after LINGUA names the language too (never alone, where
+# "italiana" is a word of an answer: "sono italiana").
+_AFTER_LINGUA = {**LANGUAGE_WORDS, "italiana": "it"}
+
+
+def language_asked(arg: str | None) -> str | None:
+    """The language LINGUA's words after it name, as LINGUA IT / LANGUAGE EN would: "EN",
+    "inglese", "inglese per favore", "lingua italiana", "English please", "in inglese"
+    ("lingua inglese per favore" asked which language, though it had said it)."""
+    words = plain_words(arg)
+    if words[:1] == ["in"]:
+        words = words[1:]
+    if len(words) == 1 and words[0] in _AFTER_LINGUA:
+        return _AFTER_LINGUA[words[0]]
+    return language_named(arg)
+
+
 def _from_first_word(text: str) -> str:
     """The message from its first letter or digit: "👍 SALDO" -> "SALDO". A leading "/",
     "+" or "-" stays (a Telegram command, a phone number, a negative amount)."""

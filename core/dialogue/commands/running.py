@@ -18,7 +18,7 @@ from core.dialogue.commands.cancelling import cancel, refuse_in_words
 from core.dialogue.commands.interruptions import interrupt, remind, reprompt, says
 from core.dialogue.commands.language import set_language
 from core.dialogue.commands.questions_answered import answer_in_words
-from core.dialogue.commands.reading import FLOW_COMMANDS, LANGUAGE_WORDS, PHRASES
+from core.dialogue.commands.reading import FLOW_COMMANDS, PHRASES, language_asked
 from core.dialogue.context import Turn
 from core.dialogue.flows import FLOWS, shop_finder
 from core.dialogue.flows import citizen as citizen_requests
@@ -41,7 +41,6 @@ from core.dialogue.questions import (
 )
 from core.dialogue.refusal_words import CONFIRM_NOT_ME, NOT_ME, REFUSE_PAYMENT
 from core.dialogue.words import (
-    fold,
     plain_words,
 )
 from core.domain.channels import Channel
@@ -111,7 +110,7 @@ async def run(turn: Turn, name: str, arg: str) -> None:
         # No "not me" of hers waits for digits: the words alone, as written without them.
         await refuse_in_words(turn, NOT_ME)
     elif name == "language":
-        language = LANGUAGE_WORDS.get(fold(arg))
+        language = language_asked(arg)
         if language is not None:
             await set_language(turn, language)
         else:

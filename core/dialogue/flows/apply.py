@@ -27,16 +27,20 @@ from core.dialogue.flows.base import (
 )
 from core.dialogue.flows.identify import NEUTRAL_REFUSAL, link_contact
 from core.dialogue.languages import agreed_language, tapped_language, written_in
-from core.dialogue.menus import LANGUAGE_OPTIONS, privacy_question
+from core.dialogue.menus import LANGUAGE_OPTIONS, privacy_question, switch_language
 from core.dialogue.state import ApplyState
 from core.dialogue.words import (
+    NO_CODICE_FISCALE,
     RENT_WORDS,
     SAVINGS_WORDS,
     SUPPORT_WORDS,
+    WHAT_CODICE_FISCALE,
+    WHERE_CODICE_FISCALE,
     about_all_of_us,
     about_oneself,
     amount_in_sentence,
     amount_text,
+    codice_fiscale_asked,
     household_count,
     names_a_pension_not_support,
     names_other_than_rent,
@@ -69,6 +73,22 @@ MAX_AMOUNT_CENTS = 100_000_000_00
 
 YES_NO = (Option("yes", t("Yes")), Option("no", t("No")))
 OTHER_LANGUAGE = t("Another language: write LINGUA.")
+CF_QUESTION = t("Write your codice fiscale (16 characters, it is on your health card).")
+# What the codice fiscale question's "non ce l'ho", "cos'è?", "dove lo trovo?" hear
+# (words.codice_fiscale_asked), before the question again.
+ABOUT_CODICE_FISCALE = {
+    NO_CODICE_FISCALE: t(
+        "No codice fiscale? The town's office can help you: write OFFICE for its contacts."
+    ),
+    WHAT_CODICE_FISCALE: t(
+        "The codice fiscale is your Italian tax code: 16 letters and digits, like "
+        "RSSMRA85T10A562S. It is on your health card (tessera sanitaria)."
+    ),
+    WHERE_CODICE_FISCALE: t(
+        "It is on your health card (tessera sanitaria), on the back of the electronic "
+        "identity card and on the residence permit."
+    ),
+}
 # A monthly or yearly sum written where the savings are asked ("1200 al mese").
 NOT_MONTHLY = t(
     "This question is about savings: the money the household had in the bank or at the post "
@@ -376,9 +396,13 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
         )
 
     async def ask_cf(self, turn: Turn) -> None:
-        turn.say(t("Write your codice fiscale (16 characters, it is on your health card)."))
+        turn.say(CF_QUESTION)
 
     async def on_cf(self, turn: Turn, inp: Input) -> None:
+        asked = codice_fiscale_asked(plain_words(inp.text))
+        if asked is not None:
+            await self._about_codice_fiscale(turn, asked)
+            return
         try:
             cf = codice_fiscale_in(inp.text)
         except InvalidIdentifier as error:
@@ -431,6 +455,29 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
             return
         self.state(turn).cf = cf
         await self.next_question(turn, "cf")
+
+    @staticmethod
+    async def _about_codice_fiscale(turn: Turn, asked: str) -> None:
+        """ "Non ce l'ho", "what is that?", "dove lo trovo?" at the codice fiscale question:
+        what she asked, answered, then the question again; nothing of the request changes.
+        Asked plainly in the other language (English to an Italian chat, or Italian to an
+        English one), the chat speaks it from here, with the way back said in the language
+        left behind, as LINGUA does: the error in a language she does not read, and only
+        the way to hers, left her without the answer."""
+        texts = [ABOUT_CODICE_FISCALE[asked]]
+        written = written_in(turn.inbound.text)
+        if written is not None and written != turn.language:
+            texts.append(await switch_language(turn, written))
+        texts.append(CF_QUESTION)
+        # As few SMS as they fit in, each one segment; one message on Telegram.
+        packed: list[list[Text]] = []
+        for text in texts:
+            if packed and (not turn.is_sms or turn.fits_sms([*packed[-1], text])):
+                packed[-1].append(text)
+            else:
+                packed.append([text])
+        for message in packed:
+            turn.say(*message)
 
     async def ask_members(self, turn: Turn) -> None:
         turn.say(t("How many people live in your household, you included? Write a number."))

@@ -319,6 +319,34 @@ async def say_who_can_apply(turn: Turn) -> None:
     turn.say(rules)
 
 
+async def say_with_how_to_apply(turn: Turn, said: Text) -> None:
+    """`said` (how much the vouchers are), then how to apply, to whoever could while the
+    window is open: not a shop's number, nor a citizen the town knows (her vouchers are
+    SALDO's), nor someone in the middle of a request (her application's question follows).
+    In the same SMS when it fits; as a chat's first message, whose writer knows
+    nothing of the service yet, in a second one (the amounts alone left "quanti soldi mi
+    date?" with no next step); otherwise left out, as for say_who_can_apply."""
+    if (
+        turn.flow is not None
+        or await turn.citizen() is not None
+        or await turn.memberships()
+        or await shop_number(turn) is not None
+    ):
+        turn.say(said)
+        return
+    round_ = await current_round(turn.uow, turn.town.id)
+    to_apply = t("To apply, write DOMANDA.")
+    if round_ is None or not is_open(round_, turn.now):
+        turn.say(said)
+    elif not turn.is_sms or turn.fits_sms([said, to_apply]):
+        turn.say(said, to_apply)
+    elif turn.new_chat:
+        turn.say(said)
+        turn.say(to_apply)
+    else:
+        turn.say(said)
+
+
 def _window_for_a_shop(round_: m.Round | None, now: datetime) -> Text:
     """The application window as a shop's number hears it: when, and that its customers
     apply from their own phone (a shop's number never applies)."""

@@ -32,7 +32,14 @@ from core.dialogue.words.answers import (
     yes_or_no_leading,
 )
 from core.dialogue.words.codes import asks_for_a_new_code, says_the_code_fails
-from core.dialogue.words.codice_fiscale import codice_fiscale_written, written_codice_fiscale
+from core.dialogue.words.codice_fiscale import (
+    NO_CODICE_FISCALE,
+    WHAT_CODICE_FISCALE,
+    WHERE_CODICE_FISCALE,
+    codice_fiscale_asked,
+    codice_fiscale_written,
+    written_codice_fiscale,
+)
 from core.dialogue.words.household import count_in, household_count, people_named
 from core.dialogue.words.money import (
     euro_and_cents,
@@ -90,10 +97,13 @@ __all__ = [
     "MONTH_NAMES",
     "NO",
     "NOTHING",
+    "NO_CODICE_FISCALE",
     "NUMBER_WORDS",
     "RENT_WORDS",
     "SAVINGS_WORDS",
     "SUPPORT_WORDS",
+    "WHAT_CODICE_FISCALE",
+    "WHERE_CODICE_FISCALE",
     "YES",
     "ShopSaid",
     "about_all_of_us",
@@ -104,6 +114,7 @@ __all__ = [
     "as_said",
     "asks_for_a_new_code",
     "clean",
+    "codice_fiscale_asked",
     "codice_fiscale_written",
     "count_in",
     "customer_to_charge",
