@@ -19,12 +19,12 @@ from buonispesa.cli.admin import (
     out,
     read_applications,
     read_policy,
-    run_with_core,
 )
 from buonispesa.cli.common import ByOption, fail, operator_name, say
 from buonispesa.cli.logged import exported_file, logged
 from buonispesa.cli.outfile import OutFile
 from buonispesa.cli.progress import progress
+from buonispesa.cli.work import run_with_core, town_work
 from core.domain.allocation import AllocationLine, allocate
 from core.domain.messages import Money, t, tn
 
@@ -95,15 +95,14 @@ def allocate_cmd(
     """What the next tranche of a window would give with this budget. Approves nothing; the
     file (codici fiscali) is in the office's activity log."""
     from core.domain.application_csv import write_allocation_csv
-    from core.services import allocation, municipalities
+    from core.services import allocation
 
     target = OutFile(out_file, force=force, personal=True)
     target.check()
     cents = budget_cents(budget)
 
     async def work(core: Core) -> None:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             result = await allocation.simulate(uow, town, cents, window)
             nobody = await allocation.pays_nobody(uow, result)
             latest = (await allocation.round_of(uow, town)).number
@@ -157,7 +156,7 @@ def approve(
     budget must be within what is left of the town's fund ('admin fund show'); a budget the
     rules cannot spend in full is typed again with --confirm-budget; a tranche that would
     pay nobody is refused."""
-    from core.services import acts, fund, municipalities
+    from core.services import acts, fund
 
     if withdraw:
         if budget is not None or confirm_budget is not None:
@@ -172,8 +171,7 @@ def approve(
     )
 
     async def work(core: Core) -> None:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             figures, record, result = await acts.approve_determina(
                 uow, town, cents, core.now(), confirmed=confirmed
             )
@@ -240,13 +238,12 @@ async def _window_number(uow: UnitOfWork, round_id: int) -> int:
 
 
 def _withdraw(code: str, by: str | None) -> None:
-    from core.services import allocation, municipalities
+    from core.services import allocation
 
     operator = operator_name(by)
 
     async def work(core: Core) -> None:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             record = await allocation.withdraw(uow, town, core.now(), operator)
             await logged(
                 uow,

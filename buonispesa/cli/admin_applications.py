@@ -12,12 +12,12 @@ from buonispesa.cli.admin import (
     import_refused,
     out,
     read_applications,
-    run_with_core,
 )
 from buonispesa.cli.common import ByOption, fail, say
 from buonispesa.cli.logged import exported_file, logged
 from buonispesa.cli.outfile import OutFile
 from buonispesa.cli.progress import progress
+from buonispesa.cli.work import run_with_core, town_work
 from core.domain.messages import t, tn
 
 # The database, the services and the CSV parser (SQLAlchemy, phonenumbers...) are imported
@@ -37,8 +37,7 @@ def applications_import(code: str, file: Path, by: ByOption = None) -> None:
     rows = read_applications(file)
 
     async def work(core: Core) -> int:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             if await municipalities.current_round(uow, town.id) is None:
                 fail(
                     t(
@@ -94,8 +93,7 @@ def applications_export(
     target.check()
 
     async def work(core: Core) -> list[ApplicationRow]:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             if window is None:
                 round_ = await municipalities.current_round(uow, town.id)
             else:

@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from buonispesa.cli.admin import municipality_app, out, read_policy, run_with_core
+from buonispesa.cli.admin import municipality_app, out, read_policy
 from buonispesa.cli.common import ByOption, fail, say
 from buonispesa.cli.logged import logged
+from buonispesa.cli.work import run_with_core, town_work
 from core.domain.messages import Text, t
 
 # The database, the services and the CSV parser (SQLAlchemy, phonenumbers...) are imported
@@ -114,8 +115,8 @@ def municipality_set(
     policy_text = _policy_text(policy)
 
     async def work(core: Core) -> None:
-        async with core.uow() as uow:
-            before = _town_data(await municipalities.require(uow, code))
+        async with town_work(core, code) as (uow, town):
+            before = _town_data(town)
             town = await municipalities.update_municipality(
                 uow,
                 code,
@@ -201,8 +202,8 @@ def municipality_privacy_url(
     from core.services import municipalities
 
     async def work(core: Core) -> None:
-        async with core.uow() as uow:
-            before = _town_data(await municipalities.require(uow, code))
+        async with town_work(core, code) as (uow, town):
+            before = _town_data(town)
             town = await municipalities.set_privacy_url(uow, code, url)
             await _log_town_change(uow, town, before, by, core.now())
             await uow.commit()

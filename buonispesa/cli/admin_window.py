@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from buonispesa.cli.admin import EXIT_DECLINED, confirmed, out, run_with_core, window_app
-from buonispesa.cli.common import ByOption, err, say
+from buonispesa.cli.admin import go_ahead_or_stop, out, window_app
+from buonispesa.cli.common import ByOption, say
 from buonispesa.cli.logged import logged
+from buonispesa.cli.work import run_with_core, town_work
 from core.domain.messages import Moment, Money, t, tn
 
 # The database, the services and the CSV parser (SQLAlchemy, phonenumbers...) are imported
@@ -39,8 +40,7 @@ def window_open(
     from core.services import back_office, municipalities
 
     async def work(core: Core) -> None:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             # The refusals (a window still open, a tranche waiting, applications never
             # allocated, a bad number of days) come before anything is asked.
             window = await municipalities.check_open_window(uow, town, core.now(), days)
@@ -53,11 +53,9 @@ def window_open(
         for line in opening_means(town_code, window, previous):
             out.print(line, markup=False)
         question = t("Open window {number} now? [y/N]", number=str(window.number))
-        if not yes and not confirmed(question):
-            err.print(say(t("Nothing was opened.")), style="yellow", markup=False)
-            raise typer.Exit(EXIT_DECLINED)
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        if not yes:
+            go_ahead_or_stop(question, t("Nothing was opened."))
+        async with town_work(core, code) as (uow, town):
             # The window the question named, or a refusal: one opened or closed meanwhile
             # (from the office's page) would make the next one another.
             round_ = await municipalities.open_window(
@@ -164,8 +162,7 @@ def window_close(code: str, yes: CloseYesOption = False, by: ByOption = None) ->
     from core.services import back_office, municipalities
 
     async def work(core: Core) -> None:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             # The refusal (no window open) comes before anything is asked.
             window = await municipalities.check_close_window(uow, town, core.now())
             figures = await back_office.window_figures(uow, window)
@@ -173,11 +170,9 @@ def window_close(code: str, yes: CloseYesOption = False, by: ByOption = None) ->
         for line in closing_means(window, figures.applications):
             out.print(line, markup=False)
         question = t("Close window {number} now? [y/N]", number=str(number))
-        if not yes and not confirmed(question):
-            err.print(say(t("Nothing was closed.")), style="yellow", markup=False)
-            raise typer.Exit(EXIT_DECLINED)
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        if not yes:
+            go_ahead_or_stop(question, t("Nothing was closed."))
+        async with town_work(core, code) as (uow, town):
             # The window the question named, or a refusal: one closed (and another opened)
             # meanwhile, from the office's page, is not closed in its place.
             round_ = await municipalities.close_window(

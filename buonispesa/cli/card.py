@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from buonispesa.cli.admin import Force, admin, out, run_with_core
+from buonispesa.cli.admin import Force, admin, out
 from buonispesa.cli.common import OPERATOR_VARIABLE, fail, office_language, operator_name, say
 from buonispesa.cli.outfile import OutFile
+from buonispesa.cli.work import run_with_core, town_work
 from core.domain.errors import InvalidIdentifier
 from core.domain.messages import Moment, t
 from core.i18n import LANGUAGES, format_param
@@ -64,7 +65,7 @@ def card(
     the card is issued at once, only for a citizen without vouchers to spend."""
     from core.domain.errors import NotFound
     from core.domain.identity import normalize_codice_fiscale
-    from core.services import cards, identity, municipalities, phone_changes
+    from core.services import cards, identity, phone_changes
 
     if out_file.suffix.lower() != ".pdf":
         fail(t("--out: use a .pdf file name, not {name}.", name=repr(out_file.name)))
@@ -95,8 +96,7 @@ def card(
     operator = operator_name(by)
 
     async def work(core: Core) -> cards.CardData | tuple[int, m.PhoneChange | None]:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             try:
                 account = await phone_changes.operator_named(uow, town, operator)
             except NotFound:
@@ -175,11 +175,10 @@ def cards_list(
 ) -> None:
     """The printed cards: number, holder, wrong codes of the last 24 hours, codes left
     (or an old card with only a PIN, to reissue), blocked or not."""
-    from core.services import cards, municipalities
+    from core.services import cards
 
     async def work(core: Core) -> list[cards.CardStatus]:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             return await cards.card_statuses(uow, town.id, core.now(), blocked_only=blocked)
 
     found = run_with_core(work)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from buonispesa.cli.admin import admin, out, run_with_core
+from buonispesa.cli.admin import admin, out
 from buonispesa.cli.common import (
     LoggedByOption,
     OfficeUserOption,
@@ -21,6 +21,7 @@ from buonispesa.cli.common import (
     operator_name,
     say,
 )
+from buonispesa.cli.work import run_with_core, town_work
 from core.domain.errors import InvalidIdentifier
 from core.domain.messages import Moment, t, tn
 
@@ -54,7 +55,7 @@ def citizen_phone(
     and another operator (a manager) approves it with `citizen phone-change approve`."""
     from core.domain.errors import NotFound
     from core.domain.identity import normalize_phone
-    from core.services import identity, municipalities, phone_changes
+    from core.services import identity, phone_changes
 
     cf = codice_fiscale_or_exit(codice_fiscale)
     try:
@@ -64,8 +65,7 @@ def citizen_phone(
     operator = operator_name(by)
 
     async def work(core: Core) -> Asked:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             try:
                 account = await phone_changes.operator_named(uow, town, operator)
             except NotFound:
@@ -143,11 +143,10 @@ def _say_applied(done: Rebinding, cf: str, operator: str) -> None:
 @phone_change_app.command("list")
 def phone_change_list(code: str) -> None:
     """The requests waiting for a second operator's approval: new phones, delegates, cards."""
-    from core.services import municipalities, phone_changes
+    from core.services import phone_changes
 
     async def work(core: Core) -> list[Waiting]:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             return await phone_changes.waiting(uow, town.id)
 
     found = run_with_core(work)
@@ -207,13 +206,12 @@ def phone_change_check(
 ) -> None:
     """Say you checked the citizen (a call, an identity document) for a number their
     Telegram chat shared: a manager other than you then approves it."""
-    from core.services import municipalities, phone_changes
+    from core.services import phone_changes
 
     operator = operator_name(by)
 
     async def work(core: Core) -> None:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             account = await phone_changes.operator_named(uow, town, operator)
             await phone_changes.check_chat_request(uow, account, request_id, core.now())
             await uow.commit()
@@ -239,13 +237,12 @@ def phone_change_approve(
     """Approve a request another operator asked (a manager): a new phone or a delegate
     applies now; a card may then be printed with 'admin card … --by'."""
     from core.domain.identity import mask_phone
-    from core.services import municipalities, phone_changes
+    from core.services import phone_changes
 
     operator = operator_name(by)
 
     async def work(core: Core) -> tuple[Approved, str]:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             account = await phone_changes.operator_named(uow, town, operator)
             done = await phone_changes.approve_any(uow, account, request_id, core.now())
             citizen = await uow.citizens.by_id(done.change.citizen_id)
@@ -282,13 +279,12 @@ def phone_change_withdraw(
 ) -> None:
     """Withdraw a request you asked (a phone, a delegate, a card not yet printed), or turn
     down another's (a manager)."""
-    from core.services import municipalities, phone_changes
+    from core.services import phone_changes
 
     operator = operator_name(by)
 
     async def work(core: Core) -> None:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             account = await phone_changes.operator_named(uow, town, operator)
             await phone_changes.withdraw(uow, account, request_id, reason, core.now())
             await uow.commit()
@@ -324,15 +320,14 @@ def citizen_delegate(
     effect at once."""
     from core.domain.errors import NotFound
     from core.domain.identity import mask_phone
-    from core.services import delegates, municipalities, phone_changes
+    from core.services import delegates, phone_changes
 
     if remove == (phone is not None):
         fail(t("Give the delegate's phone number, or --remove without a number."))
     operator = operator_name(by)
 
     async def work(core: Core) -> tuple[str, int | None]:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             asked: int | None = None
             if remove:
                 number = await delegates.remove_delegate(uow, town, codice_fiscale, core.now())

@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from buonispesa.cli.admin import admin, municipality_app, out, run_with_core
+from buonispesa.cli.admin import admin, municipality_app, out
 from buonispesa.cli.common import ByOption, fail, say
 from buonispesa.cli.logged import logged
+from buonispesa.cli.work import run_with_core
 from core.domain.errors import InvalidAmount
 from core.domain.messages import Money, t
 from core.domain.money import parse_euro

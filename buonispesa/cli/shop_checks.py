@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from buonispesa.cli.admin import money, out, run_with_core, shops_app
+from buonispesa.cli.admin import money, out, shops_app
 from buonispesa.cli.common import (
     LoggedByOption,
     lock_text,
@@ -22,6 +22,7 @@ from buonispesa.cli.common import (
     operator_name,
     say,
 )
+from buonispesa.cli.work import run_with_core, town_work
 from core.domain.channels import CHANNEL_WORDS, chat_label
 from core.domain.errors import InvalidIdentifier, NotFound, Refusal
 from core.domain.messages import Moment, t, tn
@@ -62,11 +63,10 @@ def shops_refuse(
     reason: Annotated[str, typer.Option(help="Told to the owner (one SMS: 60 characters)")],
 ) -> None:
     """Refuse a registered shop; the owner is told the reason."""
-    from core.services import municipalities, shops
+    from core.services import shops
 
     async def work(core: Core) -> None:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             shop = await shops.refuse_shop(uow, town.id, shop_id, reason, core.now())
             await uow.commit()
             out.print(
@@ -85,13 +85,12 @@ def shops_rename(
     by: LoggedByOption = None,
 ) -> None:
     """Correct a shop's name (e.g. as on its bank account, for the SEPA file); logged."""
-    from core.services import municipalities, shops
+    from core.services import shops
 
     operator = operator_name(by)
 
     async def work(core: Core) -> None:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             old, shop = await shops.rename_shop(
                 uow, town.id, shop_id, name, core.now(), actor=operator
             )
@@ -111,13 +110,12 @@ def shops_unlock(
     by: LoggedByOption = None,
 ) -> None:
     """Unlock a shop locked for wrong payment codes (SHOP: its id or partita IVA); logged."""
-    from core.services import charges, municipalities
+    from core.services import charges
 
     operator = operator_name(by)
 
     async def work(core: Core) -> None:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             found = await charges.unlock_shop(
                 uow, town.id, await _shop_id(uow, town.id, shop), by=operator, now=core.now()
             )
@@ -142,12 +140,11 @@ def shops_lookups(code: str) -> None:
     """Shops whose lookups found nobody in the last 7 days, every shop locked for wrong
     payment codes (until when, how many), and how many numbers are at their limit of
     confirmation codes."""
-    from core.services import municipalities, security
+    from core.services import security
 
     async def work(core: Core) -> None:
         now = core.now()
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             rows = list(await security.lookup_misses(uow, town.id, now))
             shops = await uow.shops.search(town.id, approved_only=False)
             locks = await security.shop_locks(uow, shops, now)
@@ -240,11 +237,10 @@ def shops_refusals(
 ) -> None:
     """The payments customers refused as "not me" (someone used their name or card at the
     till), the newest first: when, the shop, the amount and the till that asked."""
-    from core.services import municipalities, security
+    from core.services import security
 
     async def work(core: Core) -> None:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             names = {x.id: x.name for x in await uow.shops.search(town.id, approved_only=False)}
             only = None if shop is None else await _shop_id(uow, town.id, shop)
             if only is not None and only not in names:
@@ -285,11 +281,10 @@ def shops_refusals(
 def shops_members(code: str, shop: str) -> None:
     """Who works at a shop (SHOP: its id or partita IVA): the owner and the cashiers, each
     with the id that `remove-member` takes and the last digits of the number or chat."""
-    from core.services import municipalities, shop_members
+    from core.services import shop_members
 
     async def work(core: Core) -> None:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             members = await shop_members.members_of(uow, await _shop_id(uow, town.id, shop))
             table = Table(say(t("ID")), say(t("Role")), say(t("Chat")), say(t("Since")))
             for member in members:
@@ -316,13 +311,12 @@ def shops_remove_member(
     """Remove a cashier from a shop (SHOP: its id or partita IVA): they can no longer charge,
     refund or read the shop's statement; the payments they left waiting for a code are
     cancelled, and the cashier and the owner are told. Logged. The owner is never removed."""
-    from core.services import municipalities, shop_members
+    from core.services import shop_members
 
     operator = operator_name(by)
 
     async def work(core: Core) -> None:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             removed = await shop_members.remove_member(
                 uow,
                 town.id,
