@@ -145,6 +145,12 @@ def money(cents: int) -> str:
     return format_money(cents, office_language())
 
 
+def tell(text: Text, style: str | None = None) -> None:
+    """One sentence to the office on stdout, in its language, never read as rich markup
+    (a shop's name or a reason may hold square brackets)."""
+    out.print(say(text), style=style, markup=False)
+
+
 # A question answered no (or not answered: end of input, Ctrl-C): nothing was done, and the
 # exit code tells a script so, apart from a refusal's 2.
 EXIT_DECLINED = 1

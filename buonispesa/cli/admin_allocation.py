@@ -19,6 +19,7 @@ from buonispesa.cli.admin import (
     out,
     read_applications,
     read_policy,
+    tell,
 )
 from buonispesa.cli.common import ByOption, fail, operator_name, say
 from buonispesa.cli.logged import exported_file, logged
@@ -58,7 +59,7 @@ def simulate(
         write_allocation_csv(zip(lines, (row.codice_fiscale for row in rows), strict=True))
     )
     _summary(lines, cents)
-    out.print(say(t("Wrote {file}.", file=str(out_file))), markup=False)
+    tell(t("Wrote {file}.", file=str(out_file)))
 
 
 def _summary(lines: Sequence[AllocationLine], budget: int) -> None:
@@ -70,16 +71,13 @@ def _summary(lines: Sequence[AllocationLine], budget: int) -> None:
     total = sum(x.amount_cents for x in lines)
     table.add_row(say(t("Total")), str(len(lines)), money(total))
     out.print(table)
-    out.print(
-        say(
-            t(
-                "Budget {budget}, allocated {allocated}, left {left}.",
-                budget=Money(budget),
-                allocated=Money(total),
-                left=Money(budget - total),
-            )
-        ),
-        markup=False,
+    tell(
+        t(
+            "Budget {budget}, allocated {allocated}, left {left}.",
+            budget=Money(budget),
+            allocated=Money(total),
+            left=Money(budget - total),
+        )
     )
 
 
@@ -129,7 +127,7 @@ def allocate_cmd(
                 "Wrote {file}. Nothing was approved: run 'admin approve' for the determina.",
                 file=str(out_file),
             )
-        out.print(say(hint), markup=False)
+        tell(hint)
 
     run_with_core(work)
 
@@ -194,37 +192,26 @@ def approve(
             window = await _window_number(uow, record.round_id)
         _summary([item.line for item in result], cents)
         if figures.unspent_cents:
-            out.print(
-                say(
-                    t(
-                        "{amount} would stay unspent: every household would already get all it "
-                        "is due.",
-                        amount=Money(figures.unspent_cents),
-                    )
-                ),
-                markup=False,
+            tell(
+                t(
+                    "{amount} would stay unspent: every household would already get all it is due.",
+                    amount=Money(figures.unspent_cents),
+                )
             )
         if left is not None:
-            out.print(
-                say(
-                    t(
-                        "Left in the fund for new determine: {amount}.",
-                        amount=Money(left.left_cents),
-                    )
-                ),
-                markup=False,
-            )
-        out.print(
-            say(
+            tell(
                 t(
-                    "{town}: tranche {tranche} of window {window} approved. "
-                    "Run 'admin credit {town}'.",
-                    town=code.upper(),
-                    tranche=str(record.tranche),
-                    window=str(window),
+                    "Left in the fund for new determine: {amount}.",
+                    amount=Money(left.left_cents),
                 )
-            ),
-            markup=False,
+            )
+        tell(
+            t(
+                "{town}: tranche {tranche} of window {window} approved. Run 'admin credit {town}'.",
+                town=code.upper(),
+                tranche=str(record.tranche),
+                window=str(window),
+            )
         )
 
     run_with_core(work)
@@ -257,18 +244,15 @@ def _withdraw(code: str, by: str | None) -> None:
             )
             await uow.commit()
             window = await _window_number(uow, record.round_id)
-        out.print(
-            say(
-                t(
-                    "{town}: tranche {tranche} of window {window} withdrawn by {operator}; "
-                    "nothing was credited.",
-                    town=code.upper(),
-                    tranche=str(record.tranche),
-                    window=str(window),
-                    operator=operator,
-                )
-            ),
-            markup=False,
+        tell(
+            t(
+                "{town}: tranche {tranche} of window {window} withdrawn by {operator}; "
+                "nothing was credited.",
+                town=code.upper(),
+                tranche=str(record.tranche),
+                window=str(window),
+                operator=operator,
+            )
         )
 
     run_with_core(work)

@@ -10,10 +10,10 @@ from buonispesa.cli.admin import (
     WindowOption,
     applications_app,
     import_refused,
-    out,
     read_applications,
+    tell,
 )
-from buonispesa.cli.common import ByOption, fail, say
+from buonispesa.cli.common import ByOption, fail
 from buonispesa.cli.logged import exported_file, logged
 from buonispesa.cli.outfile import OutFile
 from buonispesa.cli.progress import progress
@@ -67,16 +67,13 @@ def applications_import(code: str, file: Path, by: ByOption = None) -> None:
         return count
 
     count = run_with_core(work)
-    out.print(
-        say(
-            tn(
-                "Imported {count} application into {town}.",
-                "Imported {count} applications into {town}.",
-                count,
-                town=code.upper(),
-            )
-        ),
-        markup=False,
+    tell(
+        tn(
+            "Imported {count} application into {town}.",
+            "Imported {count} applications into {town}.",
+            count,
+            town=code.upper(),
+        )
     )
 
 
@@ -118,14 +115,11 @@ def applications_export(
         return rows
 
     rows = run_with_core(work)
-    out.print(
-        say(
-            tn(
-                "Wrote {count} application to {file}.",
-                "Wrote {count} applications to {file}.",
-                len(rows),
-                file=str(file),
-            )
-        ),
-        markup=False,
+    tell(
+        tn(
+            "Wrote {count} application to {file}.",
+            "Wrote {count} applications to {file}.",
+            len(rows),
+            file=str(file),
+        )
     )

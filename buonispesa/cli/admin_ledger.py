@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from buonispesa.cli.admin import ledger_app, out
+from buonispesa.cli.admin import ledger_app, tell
 from buonispesa.cli.common import err, fail, say
 from buonispesa.cli.work import run_with_core, town_work
 from core.domain.messages import Money, t, tn
@@ -54,29 +54,21 @@ def ledger_check(code: str) -> None:
                 ),
                 code=1,
             )
-        out.print(
-            say(
-                tn(
-                    "Ledger balanced: {count} account, sum 0.",
-                    "Ledger balanced: {count} accounts, sum 0.",
-                    check.accounts,
-                )
+        tell(
+            tn(
+                "Ledger balanced: {count} account, sum 0.",
+                "Ledger balanced: {count} accounts, sum 0.",
+                check.accounts,
             ),
             style="green",
-            markup=False,
         )
-        out.print(
-            say(
-                tn(
-                    "Every tranche posted its approved total, one posting per line "
-                    "({count} tranche).",
-                    "Every tranche posted its approved total, one posting per line "
-                    "({count} tranches).",
-                    len(check.tranches),
-                )
+        tell(
+            tn(
+                "Every tranche posted its approved total, one posting per line ({count} tranche).",
+                "Every tranche posted its approved total, one posting per line ({count} tranches).",
+                len(check.tranches),
             ),
             style="green",
-            markup=False,
         )
 
     run_with_core(work)

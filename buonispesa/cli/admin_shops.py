@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from buonispesa.cli.admin import money, out, shops_app
+from buonispesa.cli.admin import money, out, shops_app, tell
 from buonispesa.cli.common import ByOption, code_named, lock_text, named, say
 from buonispesa.cli.logged import logged
 from buonispesa.cli.work import run_with_core, town_work
@@ -103,15 +103,12 @@ def shops_approve(code: str, shop_id: int, by: ByOption = None) -> None:
             status = before.status if before is not None else None
             shop = await shops.approve_shop(uow, town.id, shop_id, core.now())
             if status == shop.status:
-                out.print(
-                    say(
-                        t(
-                            "Shop {id} ({name}) was already approved: nothing changed.",
-                            id=str(shop.id),
-                            name=shop.name,
-                        )
-                    ),
-                    markup=False,
+                tell(
+                    t(
+                        "Shop {id} ({name}) was already approved: nothing changed.",
+                        id=str(shop.id),
+                        name=shop.name,
+                    )
                 )
                 return
             await logged(
@@ -125,9 +122,6 @@ def shops_approve(code: str, shop_id: int, by: ByOption = None) -> None:
                 after={"status": shop.status},
             )
             await uow.commit()
-            out.print(
-                say(t("Shop {id} ({name}) approved.", id=str(shop.id), name=shop.name)),
-                markup=False,
-            )
+            tell(t("Shop {id} ({name}) approved.", id=str(shop.id), name=shop.name))
 
     run_with_core(work)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from buonispesa.cli.admin import go_ahead_or_stop, out, window_app
+from buonispesa.cli.admin import go_ahead_or_stop, out, tell, window_app
 from buonispesa.cli.common import ByOption, say
 from buonispesa.cli.logged import logged
 from buonispesa.cli.work import run_with_core, town_work
@@ -74,16 +74,13 @@ def window_open(
                 },
             )
             await uow.commit()
-            out.print(
-                say(
-                    t(
-                        "{town}: application window {number} open until {until}.",
-                        town=town.code,
-                        number=str(round_.number),
-                        until=Moment(round_.closes_at),
-                    )
-                ),
-                markup=False,
+            tell(
+                t(
+                    "{town}: application window {number} open until {until}.",
+                    town=town.code,
+                    number=str(round_.number),
+                    until=Moment(round_.closes_at),
+                )
             )
 
     run_with_core(work)
@@ -189,15 +186,12 @@ def window_close(code: str, yes: CloseYesOption = False, by: ByOption = None) ->
                 after={"closes_at": round_.closes_at.isoformat()},
             )
             await uow.commit()
-            out.print(
-                say(
-                    t(
-                        "{town}: application window {number} closed.",
-                        town=town.code,
-                        number=str(round_.number),
-                    )
-                ),
-                markup=False,
+            tell(
+                t(
+                    "{town}: application window {number} closed.",
+                    town=town.code,
+                    number=str(round_.number),
+                )
             )
 
     run_with_core(work)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from buonispesa.cli.admin import out
+from buonispesa.cli.admin import out, tell
 from buonispesa.cli.common import ByOption, cli_actor, named, say
 from buonispesa.cli.work import run_with_core, town_work
 from core.domain.messages import Moment, t, tn
@@ -58,10 +58,7 @@ def appeals_list(
             item.appeal.reason,
         )
     out.print(table)
-    out.print(
-        say(tn("{count} appeal.", "{count} appeals.", len(found))),
-        markup=False,
-    )
+    tell(tn("{count} appeal.", "{count} appeals.", len(found)))
 
 
 @appeals_app.command("decide")
@@ -85,10 +82,7 @@ def appeals_decide(
             await uow.commit()
 
     run_with_core(work)
-    out.print(
-        say(t("Appeal {number} decided; the citizen has been told.", number=str(appeal_id))),
-        markup=False,
-    )
+    tell(t("Appeal {number} decided; the citizen has been told.", number=str(appeal_id)))
 
 
 Euro = Annotated[str | None, typer.Option(help="Euro, e.g. 1234,56 (default: unchanged)")]
@@ -140,13 +134,10 @@ def appeals_correct(
             await uow.commit()
 
     run_with_core(work)
-    out.print(
-        say(
-            t(
-                "{protocol}: answers corrected on the upheld appeal; the next tranche of the "
-                "window assesses them.",
-                protocol=protocol.upper(),
-            )
-        ),
-        markup=False,
+    tell(
+        t(
+            "{protocol}: answers corrected on the upheld appeal; the next tranche of the "
+            "window assesses them.",
+            protocol=protocol.upper(),
+        )
     )

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from buonispesa.cli.admin import Force, admin, out
+from buonispesa.cli.admin import Force, admin, out, tell
 from buonispesa.cli.common import OPERATOR_VARIABLE, fail, office_language, operator_name, say
 from buonispesa.cli.outfile import OutFile
 from buonispesa.cli.work import run_with_core, town_work
@@ -125,42 +125,33 @@ def card(
     if isinstance(issued, tuple):
         asked, expired = issued
         if expired is not None and expired.print_by is not None:
-            out.print(
-                say(
-                    t(
-                        "Card request {number} was approved but not printed by {until}: it "
-                        "expired, and no card or codes were made.",
-                        number=str(expired.id),
-                        until=Moment(expired.print_by),
-                    )
-                ),
-                markup=False,
-            )
-        out.print(
-            say(
+            tell(
                 t(
-                    "The card for {cf} is request {number}, waiting for another operator's "
-                    "approval ('admin citizen phone-change approve {code} {number} --by "
-                    "MANAGER'); then print it with this command and --by. Nothing was written.",
-                    cf=cf,
-                    number=str(asked),
-                    code=code,
+                    "Card request {number} was approved but not printed by {until}: it "
+                    "expired, and no card or codes were made.",
+                    number=str(expired.id),
+                    until=Moment(expired.print_by),
                 )
-            ),
-            markup=False,
+            )
+        tell(
+            t(
+                "The card for {cf} is request {number}, waiting for another operator's "
+                "approval ('admin citizen phone-change approve {code} {number} --by "
+                "MANAGER'); then print it with this command and --by. Nothing was written.",
+                cf=cf,
+                number=str(asked),
+                code=code,
+            )
         )
         return
-    out.print(
-        say(
-            t(
-                "Card {card} ({holder}) written to {file}: print both pages, the card and the "
-                "slip of its one-time codes, and give them to the holder in person.",
-                card=issued.card_code,
-                holder=issued.holder,
-                file=str(out_file),
-            )
-        ),
-        markup=False,
+    tell(
+        t(
+            "Card {card} ({holder}) written to {file}: print both pages, the card and the "
+            "slip of its one-time codes, and give them to the holder in person.",
+            card=issued.card_code,
+            holder=issued.holder,
+            file=str(out_file),
+        )
     )
 
 
@@ -218,31 +209,25 @@ def cards_list(
                 "issues one.",
                 town=code.upper(),
             )
-        out.print(say(empty), markup=False)
+        tell(empty)
     pin_only_count = sum(1 for item in found if item.codes_left is None)
     if pin_only_count:
-        out.print(
-            say(
-                t(
-                    "Cards with only a PIN: {count}. They still pay with it, but a cashier who "
-                    "learnt a PIN can reuse it: reissue them with "
-                    "'admin card {town} CODICE_FISCALE --reissue --out FILE.pdf'.",
-                    count=str(pin_only_count),
-                    town=code.upper(),
-                )
-            ),
-            markup=False,
+        tell(
+            t(
+                "Cards with only a PIN: {count}. They still pay with it, but a cashier who "
+                "learnt a PIN can reuse it: reissue them with "
+                "'admin card {town} CODICE_FISCALE --reissue --out FILE.pdf'.",
+                count=str(pin_only_count),
+                town=code.upper(),
+            )
         )
     blocked_count = sum(1 for item in found if item.blocked_at is not None)
     if blocked_count:
-        out.print(
-            say(
-                t(
-                    "Blocked cards: {count}. Give the holder a new one with "
-                    "'admin card {town} CODICE_FISCALE --reissue --out FILE.pdf'.",
-                    count=str(blocked_count),
-                    town=code.upper(),
-                )
-            ),
-            markup=False,
+        tell(
+            t(
+                "Blocked cards: {count}. Give the holder a new one with "
+                "'admin card {town} CODICE_FISCALE --reissue --out FILE.pdf'.",
+                count=str(blocked_count),
+                town=code.upper(),
+            )
         )

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from buonispesa.cli.admin import admin, out
+from buonispesa.cli.admin import admin, out, tell
 from buonispesa.cli.common import (
     LoggedByOption,
     OfficeUserOption,
@@ -89,25 +89,22 @@ def citizen_phone(
             "code": code,
         }
         # Only a number on file is told of the request (phone_changes.request).
-        out.print(
-            say(
-                t(
-                    "{cf} has vouchers to spend: the change to {phone} is request {number}, "
-                    "waiting for another operator's approval ('admin citizen phone-change "
-                    "approve {code} {number} --by MANAGER'). The old and the new number were "
-                    "told.",
-                    **said,
-                )
-                if asked.waiting.previous_masked
-                else t(
-                    "{cf} has vouchers to spend: the change to {phone} is request {number}, "
-                    "waiting for another operator's approval ('admin citizen phone-change "
-                    "approve {code} {number} --by MANAGER'). The new number was told; there "
-                    "was no old one.",
-                    **said,
-                )
-            ),
-            markup=False,
+        tell(
+            t(
+                "{cf} has vouchers to spend: the change to {phone} is request {number}, "
+                "waiting for another operator's approval ('admin citizen phone-change "
+                "approve {code} {number} --by MANAGER'). The old and the new number were "
+                "told.",
+                **said,
+            )
+            if asked.waiting.previous_masked
+            else t(
+                "{cf} has vouchers to spend: the change to {phone} is request {number}, "
+                "waiting for another operator's approval ('admin citizen phone-change "
+                "approve {code} {number} --by MANAGER'). The new number was told; there "
+                "was no old one.",
+                **said,
+            )
         )
         return
     assert asked.applied is not None
@@ -117,26 +114,20 @@ def citizen_phone(
 def _say_applied(done: Rebinding, cf: str, operator: str) -> None:
     from core.domain.identity import mask_phone
 
-    out.print(
-        say(
-            t(
-                "{cf} now uses the phone {phone} (recorded as done by {operator}).",
-                cf=cf,
-                phone=mask_phone(done.phone),
-                operator=operator,
-            )
-        ),
-        markup=False,
+    tell(
+        t(
+            "{cf} now uses the phone {phone} (recorded as done by {operator}).",
+            cf=cf,
+            phone=mask_phone(done.phone),
+            operator=operator,
+        )
     )
     if done.telegram_unlinked:
-        out.print(
-            say(
-                t(
-                    "The Telegram chat linked through the old number was unlinked: the person "
-                    "shares the new contact in the bot to link it again."
-                )
-            ),
-            markup=False,
+        tell(
+            t(
+                "The Telegram chat linked through the old number was unlinked: the person "
+                "shares the new contact in the bot to link it again."
+            )
         )
 
 
@@ -186,15 +177,12 @@ def phone_change_list(code: str) -> None:
             say(t("{when}", when=Moment(item.change.requested_at))),
         )
     out.print(table)
-    out.print(
-        say(
-            tn(
-                "{count} request waiting.",
-                "{count} requests waiting.",
-                len(found),
-            )
-        ),
-        markup=False,
+    tell(
+        tn(
+            "{count} request waiting.",
+            "{count} requests waiting.",
+            len(found),
+        )
     )
 
 
@@ -217,14 +205,11 @@ def phone_change_check(
             await uow.commit()
 
     run_with_core(work)
-    out.print(
-        say(
-            t(
-                "Request {number} checked: it waits for the approval of a manager other than you.",
-                number=str(request_id),
-            )
-        ),
-        markup=False,
+    tell(
+        t(
+            "Request {number} checked: it waits for the approval of a manager other than you.",
+            number=str(request_id),
+        )
     )
 
 
@@ -255,18 +240,15 @@ def phone_change_approve(
     elif done.delegate is not None:
         _say_delegate(mask_phone(done.delegate.phone))
     else:
-        out.print(
-            say(
-                t(
-                    "Card request {number} for {cf} approved: the operator who asked it, or "
-                    "you, prints it once with 'admin card {code} {cf} --out FILE.pdf --by "
-                    "USERNAME'.",
-                    number=str(request_id),
-                    cf=cf,
-                    code=code,
-                )
-            ),
-            markup=False,
+        tell(
+            t(
+                "Card request {number} for {cf} approved: the operator who asked it, or "
+                "you, prints it once with 'admin card {code} {cf} --out FILE.pdf --by "
+                "USERNAME'.",
+                number=str(request_id),
+                cf=cf,
+                code=code,
+            )
         )
 
 
@@ -290,15 +272,12 @@ def phone_change_withdraw(
             await uow.commit()
 
     run_with_core(work)
-    out.print(
-        say(
-            t(
-                "Request {number} withdrawn: nothing changes for the citizen, who was told of "
-                "a phone or a delegate.",
-                number=str(request_id),
-            )
-        ),
-        markup=False,
+    tell(
+        t(
+            "Request {number} withdrawn: nothing changes for the citizen, who was told of "
+            "a phone or a delegate.",
+            number=str(request_id),
+        )
     )
 
 
@@ -351,34 +330,28 @@ def citizen_delegate(
     number, asked = run_with_core(work)
     if remove:
         message = t("Delegate {phone} removed; the citizen was told.", phone=mask_phone(number))
-        out.print(say(message), markup=False)
+        tell(message)
     elif asked is not None:
-        out.print(
-            say(
-                t(
-                    "The delegate {phone} is request {number}, waiting for another operator's "
-                    "approval ('admin citizen phone-change approve {code} {number} --by "
-                    "MANAGER'). The citizen was told.",
-                    phone=mask_phone(number),
-                    number=str(asked),
-                    code=code,
-                )
-            ),
-            markup=False,
+        tell(
+            t(
+                "The delegate {phone} is request {number}, waiting for another operator's "
+                "approval ('admin citizen phone-change approve {code} {number} --by "
+                "MANAGER'). The citizen was told.",
+                phone=mask_phone(number),
+                number=str(asked),
+                code=code,
+            )
         )
     else:
         _say_delegate(mask_phone(number))
 
 
 def _say_delegate(phone: str) -> None:
-    out.print(
-        say(
-            t(
-                "Delegate {phone} registered: payment codes and receipts go to that phone, and "
-                "SALDO from it shows the citizen's balance. The citizen and the delegate were "
-                "told.",
-                phone=phone,
-            )
-        ),
-        markup=False,
+    tell(
+        t(
+            "Delegate {phone} registered: payment codes and receipts go to that phone, and "
+            "SALDO from it shows the citizen's balance. The citizen and the delegate were "
+            "told.",
+            phone=phone,
+        )
     )

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from buonispesa.cli.admin import Force, admin, out
-from buonispesa.cli.common import ByOption, office_language, say, typed_day
+from buonispesa.cli.admin import Force, admin, tell
+from buonispesa.cli.common import ByOption, office_language, typed_day
 from buonispesa.cli.logged import exported_file
 from buonispesa.cli.outfile import OutFile
 from buonispesa.cli.work import run_with_core, town_work
@@ -34,7 +34,7 @@ Lang = Annotated[str | None, typer.Option("--lang", help="it or en (default: the
 
 def _write(target: OutFile, body: bytes) -> None:
     target.write(body)
-    out.print(say(t("Wrote {file}.", file=str(target.path))), markup=False)
+    tell(t("Wrote {file}.", file=str(target.path)))
 
 
 def _language(value: str | None) -> str:
@@ -180,4 +180,4 @@ def statement(
             )
 
     run_with_core(work)
-    out.print(say(t("Wrote {file}.", file=str(target.path))), markup=False)
+    tell(t("Wrote {file}.", file=str(target.path)))

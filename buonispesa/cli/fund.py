@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from buonispesa.cli.admin import admin, money, out
+from buonispesa.cli.admin import admin, money, out, tell
 from buonispesa.cli.common import (
     cli_actor,
     fail,
@@ -75,22 +75,19 @@ def town_today(core: Core, timezone: str) -> date:
 def say_position(code: str, position: FundPosition | None) -> None:
     """The fund's position: what it holds, what the determine commit, what is left."""
     if position is None:
-        out.print(say(t("{code}: no fund recorded.", code=code)), markup=False)
+        tell(t("{code}: no fund recorded.", code=code))
         return
-    out.print(
-        say(
-            t(
-                "{code}: fund {fund}; committed by determine {committed} (approved {approved}, "
-                "waiting for approval {pending}); left {left}.",
-                code=code,
-                fund=Money(position.fund_cents),
-                committed=Money(position.committed_cents),
-                approved=Money(position.approved_cents),
-                pending=Money(position.pending_cents),
-                left=Money(position.left_cents),
-            )
-        ),
-        markup=False,
+    tell(
+        t(
+            "{code}: fund {fund}; committed by determine {committed} (approved {approved}, "
+            "waiting for approval {pending}); left {left}.",
+            code=code,
+            fund=Money(position.fund_cents),
+            committed=Money(position.committed_cents),
+            approved=Money(position.approved_cents),
+            pending=Money(position.pending_cents),
+            left=Money(position.left_cents),
+        )
     )
 
 
@@ -111,7 +108,7 @@ def _new_entry(
             )
             await uow.commit()
             position = await fund.position(uow, town)
-        out.print(say(said(written)), markup=False)
+        tell(said(written))
         say_position(code.upper(), position)
 
     run_with_core(work)
@@ -280,17 +277,14 @@ def fund_show(
         say_position(code.upper(), position)
         _say_rests(rests, freed)
         for act, preparer in waiting:
-            out.print(
-                say(
-                    t(
-                        "Economia act {number}, prepared by {who}, waits for a manager's "
-                        "approval ('admin fund economia approve {code} {number} --by MANAGER'):",
-                        number=str(act.id),
-                        who="" if preparer is None else preparer.username,
-                        code=code.upper(),
-                    )
-                ),
-                markup=False,
+            tell(
+                t(
+                    "Economia act {number}, prepared by {who}, waits for a manager's "
+                    "approval ('admin fund economia approve {code} {number} --by MANAGER'):",
+                    number=str(act.id),
+                    who="" if preparer is None else preparer.username,
+                    code=code.upper(),
+                )
             )
             say_act(act.params)
 
@@ -299,16 +293,13 @@ def fund_show(
 
 def say_act(act_params: dict[str, object]) -> None:
     """An economia act: what it frees, of which tranche, by which act of the town."""
-    out.print(
-        say(
-            t(
-                "Free {amount} of tranche {tranche} of window {window}: {reference} of {day}",
-                amount=Money(int(str(act_params["amount_cents"]))),
-                tranche=str(act_params["tranche"]),
-                window=str(act_params["window"]),
-                reference=str(act_params["reference"]),
-                day=messages.Day(date.fromisoformat(str(act_params["act_on"]))),
-            )
-        ),
-        markup=False,
+    tell(
+        t(
+            "Free {amount} of tranche {tranche} of window {window}: {reference} of {day}",
+            amount=Money(int(str(act_params["amount_cents"]))),
+            tranche=str(act_params["tranche"]),
+            window=str(act_params["window"]),
+            reference=str(act_params["reference"]),
+            day=messages.Day(date.fromisoformat(str(act_params["act_on"]))),
+        )
     )

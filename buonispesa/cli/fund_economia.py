@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from buonispesa.cli.admin import out
-from buonispesa.cli.common import fail, operator_name, say
+from buonispesa.cli.admin import tell
+from buonispesa.cli.common import fail, operator_name
 from buonispesa.cli.fund import (
     amount_cents,
     day_given,
@@ -110,25 +110,19 @@ def economia_prepare(
             return act.id, dict(act.params)
 
     number, params = run_with_core(work)
-    out.print(
-        say(
-            t(
-                "Prepared: act {number}. Another operator with the manager role must approve it.",
-                number=str(number),
-            )
-        ),
-        markup=False,
+    tell(
+        t(
+            "Prepared: act {number}. Another operator with the manager role must approve it.",
+            number=str(number),
+        )
     )
     say_act(params)
-    out.print(
-        say(
-            t(
-                "To approve it: 'admin fund economia approve {code} {number} --by MANAGER'.",
-                code=code.upper(),
-                number=str(number),
-            )
-        ),
-        markup=False,
+    tell(
+        t(
+            "To approve it: 'admin fund economia approve {code} {number} --by MANAGER'.",
+            code=code.upper(),
+            number=str(number),
+        )
     )
 
 
@@ -169,18 +163,15 @@ def economia_approve(
             return params, outcome, await fund.position(uow, town)
 
     params, outcome, position = run_with_core(work)
-    out.print(say(t("Act {number} approved and carried out.", number=str(act_id))), markup=False)
+    tell(t("Act {number} approved and carried out.", number=str(act_id)))
     say_act(params)
-    out.print(
-        say(
-            t(
-                "Tranche {tranche} of window {window}: {rest} left unassigned.",
-                tranche=str(params["tranche"]),
-                window=str(params["window"]),
-                rest=Money(int(str(outcome["rest_cents"]))),
-            )
-        ),
-        markup=False,
+    tell(
+        t(
+            "Tranche {tranche} of window {window}: {rest} left unassigned.",
+            tranche=str(params["tranche"]),
+            window=str(params["window"]),
+            rest=Money(int(str(outcome["rest_cents"]))),
+        )
     )
     say_position(code.upper(), position)
 
@@ -205,6 +196,4 @@ def economia_withdraw(
             await acts.withdraw(uow, account, act_id, reason, core.now())
 
     run_with_core(work)
-    out.print(
-        say(t("Act {number} withdrawn: nothing was freed.", number=str(act_id))), markup=False
-    )
+    tell(t("Act {number} withdrawn: nothing was freed.", number=str(act_id)))

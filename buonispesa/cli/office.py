@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from buonispesa.cli.admin import Force, WindowOption, admin, money, out
+from buonispesa.cli.admin import Force, WindowOption, admin, money, out, tell
 from buonispesa.cli.appeals import appeals_app
 from buonispesa.cli.common import ByOption, cli_actor, fail, say, typed_day
 from buonispesa.cli.logged import exported_file, logged
@@ -85,20 +85,17 @@ def reimburse(
     except SepaError as error:
         # The detail names the element, in the schema's English, like other file problems.
         fail(t("no SEPA file written, nothing settled: {problem}", problem=str(error)))
-    out.print(
-        say(
-            tn(
-                "Wrote {file}: {count} transfer, {amount}, message {message}. "
-                "Upload it to the municipality's bank.",
-                "Wrote {file}: {count} transfers, {amount}, message {message}. "
-                "Upload it to the municipality's bank.",
-                count,
-                file=str(out_file),
-                amount=Money(cents),
-                message=message_id,
-            )
-        ),
-        markup=False,
+    tell(
+        tn(
+            "Wrote {file}: {count} transfer, {amount}, message {message}. "
+            "Upload it to the municipality's bank.",
+            "Wrote {file}: {count} transfers, {amount}, message {message}. "
+            "Upload it to the municipality's bank.",
+            count,
+            file=str(out_file),
+            amount=Money(cents),
+            message=message_id,
+        )
     )
 
 
@@ -133,7 +130,7 @@ def report(
         typer.echo(text)
     else:
         target.write(text)
-        out.print(say(t("Wrote {file}.", file=str(target.path))), markup=False)
+        tell(t("Wrote {file}.", file=str(target.path)))
 
 
 @audit_app.command("sample")
@@ -155,16 +152,13 @@ def audit_sample(
     protocols = run_with_core(work)
     for protocol in protocols:
         typer.echo(protocol)  # machine output: one protocol a line, as it is
-    out.print(
-        say(
-            tn(
-                "{count} application drawn with seed {seed}; the draw is recorded.",
-                "{count} applications drawn with seed {seed}; the draw is recorded.",
-                len(protocols),
-                seed=str(seed),
-            )
-        ),
-        markup=False,
+    tell(
+        tn(
+            "{count} application drawn with seed {seed}; the draw is recorded.",
+            "{count} applications drawn with seed {seed}; the draw is recorded.",
+            len(protocols),
+            seed=str(seed),
+        )
     )
 
 
@@ -185,7 +179,7 @@ def audit_check(
             await uow.commit()
 
     run_with_core(work)
-    out.print(say(t("{protocol}: outcome recorded.", protocol=protocol.upper())), markup=False)
+    tell(t("{protocol}: outcome recorded.", protocol=protocol.upper()))
 
 
 def recovery_rich_table(rows: list[audit.ToRecover]) -> Table:
@@ -242,17 +236,14 @@ def audit_recover(
 
     rows = run_with_core(work)
     if target is not None:
-        out.print(say(t("Wrote {file}.", file=str(target.path))), markup=False)
+        tell(t("Wrote {file}.", file=str(target.path)))
         return
     out.print(recovery_rich_table(rows))
-    out.print(
-        say(
-            t(
-                "To recover in all: {amount}.",
-                amount=Money(sum(row.to_recover_cents for row in rows)),
-            )
-        ),
-        markup=False,
+    tell(
+        t(
+            "To recover in all: {amount}.",
+            amount=Money(sum(row.to_recover_cents for row in rows)),
+        )
     )
 
 
@@ -275,15 +266,12 @@ def audit_undo(
         return undoing
 
     result = run_with_core(work)
-    out.print(
-        say(
-            t(
-                "{protocol}: revocation undone; {amount} back to the citizen, who has been told.",
-                protocol=protocol.upper(),
-                amount=Money(result.restored_cents),
-            )
-        ),
-        markup=False,
+    tell(
+        t(
+            "{protocol}: revocation undone; {amount} back to the citizen, who has been told.",
+            protocol=protocol.upper(),
+            amount=Money(result.restored_cents),
+        )
     )
 
 
@@ -328,7 +316,7 @@ def audit_revoke(
         money(result.to_recover_cents),
         str(result.cancelled_charges),
     )
-    out.print(say(t("{protocol}: revoked.", protocol=protocol)), markup=False)
+    tell(t("{protocol}: revoked.", protocol=protocol))
     out.print(table)
 
 
@@ -354,7 +342,7 @@ def privacy_export(
             await exported_file(uow, town.id, by, target, text, rows=1, now=core.now())
 
     run_with_core(work)
-    out.print(say(t("Wrote {file}.", file=str(out_file))), markup=False)
+    tell(t("Wrote {file}.", file=str(out_file)))
 
 
 @privacy_app.command("erase")
@@ -396,16 +384,13 @@ def privacy_erase(
         conversations=say(conversations),
         messages=say(messages),
     )
-    out.print(say(erased), markup=False)
+    tell(erased)
     if not scrubbed:
-        out.print(
-            say(
-                t(
-                    "Another process (the server?) is reading the database: older copies of the "
-                    "erased data stay in the database's write-ahead log until its next "
-                    "checkpoint, at the latest when that process stops."
-                )
+        tell(
+            t(
+                "Another process (the server?) is reading the database: older copies of the "
+                "erased data stay in the database's write-ahead log until its next "
+                "checkpoint, at the latest when that process stops."
             ),
             style="yellow",
-            markup=False,
         )

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from buonispesa.cli.admin import admin, out
+from buonispesa.cli.admin import admin, out, tell
 from buonispesa.cli.common import office_language, operator_name, say
 from buonispesa.cli.work import run_with_core, town_work
 from core.domain.messages import Moment, t, tn
@@ -45,16 +45,13 @@ def operator_add(
         return operator.username, password
 
     name, password = run_with_core(work)
-    out.print(
-        say(
-            t(
-                "Operator {username} added. One-time password: {password} "
-                "(to change at the first sign-in).",
-                username=name,
-                password=password,
-            )
-        ),
-        markup=False,
+    tell(
+        t(
+            "Operator {username} added. One-time password: {password} "
+            "(to change at the first sign-in).",
+            username=name,
+            password=password,
+        )
     )
 
 
@@ -125,18 +122,15 @@ def operator_disable(
         return operator.username, ended
 
     name, ended = run_with_core(work)
-    out.print(
-        say(
-            tn(
-                "Operator {username} disabled: {count} office session ended; no sign-in "
-                "until 'admin operator enable'.",
-                "Operator {username} disabled: {count} office sessions ended; no sign-in "
-                "until 'admin operator enable'.",
-                ended,
-                username=name,
-            )
-        ),
-        markup=False,
+    tell(
+        tn(
+            "Operator {username} disabled: {count} office session ended; no sign-in "
+            "until 'admin operator enable'.",
+            "Operator {username} disabled: {count} office sessions ended; no sign-in "
+            "until 'admin operator enable'.",
+            ended,
+            username=name,
+        )
     )
 
 
@@ -163,4 +157,4 @@ def _let_sign_in_again(code: str, username: str, by: str | None, lift: LiftBar) 
         return operator.username
 
     name = run_with_core(work)
-    out.print(say(t("Operator {username} can sign in again.", username=name)), markup=False)
+    tell(t("Operator {username} can sign in again.", username=name))

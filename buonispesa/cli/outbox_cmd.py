@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from buonispesa.cli.admin import admin, out
-from buonispesa.cli.common import ByOption, fail, say
+from buonispesa.cli.admin import admin, tell
+from buonispesa.cli.common import ByOption, fail
 from buonispesa.cli.logged import logged
 from buonispesa.cli.work import run_with_core, town_work
 from core.domain.messages import t, tn
@@ -65,13 +65,10 @@ def retry(
         return count
 
     count = run_with_core(work)
-    out.print(
-        say(
-            tn(
-                "{count} failed notice put back in the outbox.",
-                "{count} failed notices put back in the outbox.",
-                count,
-            )
-        ),
-        markup=False,
+    tell(
+        tn(
+            "{count} failed notice put back in the outbox.",
+            "{count} failed notices put back in the outbox.",
+            count,
+        )
     )

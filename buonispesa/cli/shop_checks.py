@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from buonispesa.cli.admin import money, out, shops_app
+from buonispesa.cli.admin import money, out, shops_app, tell
 from buonispesa.cli.common import (
     LoggedByOption,
     lock_text,
@@ -69,10 +69,7 @@ def shops_refuse(
         async with town_work(core, code) as (uow, town):
             shop = await shops.refuse_shop(uow, town.id, shop_id, reason, core.now())
             await uow.commit()
-            out.print(
-                say(t("Shop {id} ({name}) refused.", id=str(shop.id), name=shop.name)),
-                markup=False,
-            )
+            tell(t("Shop {id} ({name}) refused.", id=str(shop.id), name=shop.name))
 
     run_with_core(work)
 
@@ -95,10 +92,7 @@ def shops_rename(
                 uow, town.id, shop_id, name, core.now(), actor=operator
             )
             await uow.commit()
-            out.print(
-                say(t("Shop {id}: {old} is now {name}.", id=str(shop.id), old=old, name=shop.name)),
-                markup=False,
-            )
+            tell(t("Shop {id}: {old} is now {name}.", id=str(shop.id), old=old, name=shop.name))
 
     run_with_core(work)
 
@@ -120,16 +114,13 @@ def shops_unlock(
                 uow, town.id, await _shop_id(uow, town.id, shop), by=operator, now=core.now()
             )
             await uow.commit()
-            out.print(
-                say(
-                    t(
-                        "Shop {id} ({name}) unlocked: it can charge again and its count of "
-                        "wrong codes starts from zero.",
-                        id=str(found.id),
-                        name=found.name,
-                    )
-                ),
-                markup=False,
+            tell(
+                t(
+                    "Shop {id} ({name}) unlocked: it can charge again and its count of "
+                    "wrong codes starts from zero.",
+                    id=str(found.id),
+                    name=found.name,
+                )
             )
 
     run_with_core(work)
@@ -178,29 +169,18 @@ def shops_lookups(code: str) -> None:
             # who asks and never types the code back (docs/payments-and-codes.md).
             at_limit = await security.numbers_at_code_limit(uow, town.id, now)
             if not rows and not quiet:
-                out.print(
-                    say(
-                        t(
-                            "In the last 7 days no shop searched for someone who is not a "
-                            "beneficiary."
-                        )
-                    ),
-                    markup=False,
-                )
+                tell(t("In the last 7 days no shop searched for someone who is not a beneficiary."))
             else:
                 out.print(table)
             if at_limit:
-                out.print(
-                    say(
-                        tn(
-                            "{count} number cannot be sent a confirmation code now: too many "
-                            "codes sent to it were not typed back.",
-                            "{count} numbers cannot be sent a confirmation code now: too many "
-                            "codes sent to them were not typed back.",
-                            at_limit,
-                        )
-                    ),
-                    markup=False,
+                tell(
+                    tn(
+                        "{count} number cannot be sent a confirmation code now: too many "
+                        "codes sent to it were not typed back.",
+                        "{count} numbers cannot be sent a confirmation code now: too many "
+                        "codes sent to them were not typed back.",
+                        at_limit,
+                    )
                 )
 
     run_with_core(work)
@@ -252,7 +232,7 @@ def shops_refusals(
                 for refusal in refusals
             ]
         if not refused:
-            out.print(say(t('No payment was refused as "not me".')), markup=False)
+            tell(t('No payment was refused as "not me".'))
             return
         table = Table(
             say(t("When")),
@@ -326,19 +306,16 @@ def shops_remove_member(
                 now=core.now(),
             )
             await uow.commit()
-            out.print(
-                say(
-                    tn(
-                        "{who} no longer works for {shop}; {count} payment waiting for a "
-                        "code was cancelled.",
-                        "{who} no longer works for {shop}; {count} payments waiting for a "
-                        "code were cancelled.",
-                        removed.cancelled_charges,
-                        who=removed.label,
-                        shop=removed.shop.name,
-                    )
-                ),
-                markup=False,
+            tell(
+                tn(
+                    "{who} no longer works for {shop}; {count} payment waiting for a "
+                    "code was cancelled.",
+                    "{who} no longer works for {shop}; {count} payments waiting for a "
+                    "code were cancelled.",
+                    removed.cancelled_charges,
+                    who=removed.label,
+                    shop=removed.shop.name,
+                )
             )
 
     run_with_core(work)
