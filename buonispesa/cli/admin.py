@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 
 from buonispesa.cli import app
-from buonispesa.cli.common import EXIT_BAD_INPUT, OfficeConsole, err, fail, office_language, say
+from buonispesa.cli.common import EXIT_BAD_INPUT, OfficeConsole, fail, office_language, say
 from buonispesa.cli.imports import import_problem, where_text
 from buonispesa.cli.refusals import describe
 from core.domain.errors import InvalidAmount, PolicyError
@@ -174,14 +174,6 @@ def confirmed(question: Text) -> bool:
         said = yes_or_no(answer)
         if said is not None:
             return said
-
-
-def go_ahead_or_stop(question: Text, nothing_done: Text) -> None:
-    """Ask `question` (confirmed); any answer but yes says `nothing_done` and exits with
-    EXIT_DECLINED, before anything is changed."""
-    if not confirmed(question):
-        err.print(say(nothing_done), style="yellow", markup=False)
-        raise typer.Exit(EXIT_DECLINED)
 
 
 WindowOption = Annotated[

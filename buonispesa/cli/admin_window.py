@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from buonispesa.cli.admin import go_ahead_or_stop, out, tell, window_app
-from buonispesa.cli.common import ByOption, say
+from buonispesa.cli.admin import EXIT_DECLINED, confirmed, out, tell, window_app
+from buonispesa.cli.common import ByOption, err, say
 from buonispesa.cli.logged import logged
 from buonispesa.cli.work import run_with_core, town_work
 from core.domain.messages import Moment, Money, t, tn
@@ -53,8 +53,9 @@ def window_open(
         for line in opening_means(town_code, window, previous):
             out.print(line, markup=False)
         question = t("Open window {number} now? [y/N]", number=str(window.number))
-        if not yes:
-            go_ahead_or_stop(question, t("Nothing was opened."))
+        if not yes and not confirmed(question):
+            err.print(say(t("Nothing was opened.")), style="yellow", markup=False)
+            raise typer.Exit(EXIT_DECLINED)
         async with town_work(core, code) as (uow, town):
             # The window the question named, or a refusal: one opened or closed meanwhile
             # (from the office's page) would make the next one another.
@@ -167,8 +168,9 @@ def window_close(code: str, yes: CloseYesOption = False, by: ByOption = None) ->
         for line in closing_means(window, figures.applications):
             out.print(line, markup=False)
         question = t("Close window {number} now? [y/N]", number=str(number))
-        if not yes:
-            go_ahead_or_stop(question, t("Nothing was closed."))
+        if not yes and not confirmed(question):
+            err.print(say(t("Nothing was closed.")), style="yellow", markup=False)
+            raise typer.Exit(EXIT_DECLINED)
         async with town_work(core, code) as (uow, town):
             # The window the question named, or a refusal: one closed (and another opened)
             # meanwhile, from the office's page, is not closed in its place.
