@@ -55,6 +55,7 @@ def _register() -> None:
         demo,
         documents,
         fund,
+        fund_economia,
         migrate_cmd,
         office,
         operators,

@@ -1,35 +1,25 @@
 """`buonispesa admin …`: the social-services office's commands (names kept stable).
 
-Here the `admin` group, its subgroups and what their commands share (the database opened,
-a policy or applications file read, the office asked yes or no); each subgroup's commands
-live in a module of their own: admin_municipality, admin_policy, admin_window,
-admin_applications, admin_allocation (simulate, allocate, approve, credit), admin_shops and
-admin_ledger."""
+Here the `admin` group, its subgroups and what their commands share (a policy or
+applications file read, the office asked yes or no; the database is opened by
+buonispesa.cli.work); each subgroup's commands live in a module of their own:
+admin_municipality, admin_policy, admin_window, admin_applications, admin_allocation
+(simulate, allocate, approve, credit), admin_shops and admin_ledger."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
 
 from buonispesa.cli import app
-from buonispesa.cli.common import (
-    EXIT_BAD_INPUT,
-    OfficeConsole,
-    database_unavailable,
-    fail,
-    office_language,
-    say,
-    settings_or_exit,
-    wrong_secret,
-)
+from buonispesa.cli.common import EXIT_BAD_INPUT, OfficeConsole, fail, office_language, say
 from buonispesa.cli.imports import import_problem, where_text
-from buonispesa.cli.refusals import describe, refusal
-from core.domain.errors import DomainError, InvalidAmount, PolicyError
+from buonispesa.cli.refusals import describe
+from core.domain.errors import InvalidAmount, PolicyError
 from core.domain.messages import Text, t, tn
 from core.domain.money import parse_euro
 from core.domain.policy import Policy, default_policy, load_policy
@@ -39,7 +29,6 @@ from core.i18n import format_money
 # by the commands that use them: `buonispesa --help` builds every command and must start
 # fast (tests/unit/test_cli_startup.py checks what it imports).
 if TYPE_CHECKING:
-    from core.bootstrap import Core
     from core.domain.application_csv import ApplicationRow
     from core.services.applications import ImportRowError
 
@@ -67,34 +56,8 @@ admin.add_typer(applications_app, name="applications")
 admin.add_typer(shops_app, name="shops")
 admin.add_typer(ledger_app, name="ledger")
 
-T = TypeVar("T")
-
 # `--force` of every command that writes a file.
 Force = Annotated[bool, typer.Option("--force", help="Overwrite the file if it exists")]
-
-
-def run_with_core(work: Callable[[Core], Awaitable[T]]) -> T:
-    """Open the configured database (migrated), run one job, report domain errors clearly."""
-    from buonispesa.runtime import DatabaseUnavailable, core_from_settings
-    from core.storage.secret_file import WrongServerSecret
-
-    settings = settings_or_exit()
-
-    async def _run() -> T:
-        core = await core_from_settings(settings)
-        try:
-            return await work(core)
-        finally:
-            await core.close()
-
-    try:
-        return asyncio.run(_run())
-    except DomainError as error:
-        fail(refusal(error))
-    except WrongServerSecret as error:
-        wrong_secret(settings.database_url, error)
-    except DatabaseUnavailable as error:
-        database_unavailable(error.url, error.problem)
 
 
 def budget_cents(text: str, option: str = "--budget") -> int:
@@ -180,6 +143,12 @@ def import_refused(file: Path, rows: Sequence[ApplicationRow], refused: ImportRo
 def money(cents: int) -> str:
     """An amount for a table cell, in the office's language."""
     return format_money(cents, office_language())
+
+
+def tell(text: Text, style: str | None = None) -> None:
+    """One sentence to the office on stdout, in its language, never read as rich markup
+    (a shop's name or a reason may hold square brackets)."""
+    out.print(say(text), style=style, markup=False)
 
 
 # A question answered no (or not answered: end of input, Ctrl-C): nothing was done, and the

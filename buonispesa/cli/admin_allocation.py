@@ -19,12 +19,13 @@ from buonispesa.cli.admin import (
     out,
     read_applications,
     read_policy,
-    run_with_core,
+    tell,
 )
 from buonispesa.cli.common import ByOption, fail, operator_name, say
 from buonispesa.cli.logged import exported_file, logged
 from buonispesa.cli.outfile import OutFile
 from buonispesa.cli.progress import progress
+from buonispesa.cli.work import run_with_core, town_work
 from core.domain.allocation import AllocationLine, allocate
 from core.domain.messages import Money, t, tn
 
@@ -58,7 +59,7 @@ def simulate(
         write_allocation_csv(zip(lines, (row.codice_fiscale for row in rows), strict=True))
     )
     _summary(lines, cents)
-    out.print(say(t("Wrote {file}.", file=str(out_file))), markup=False)
+    tell(t("Wrote {file}.", file=str(out_file)))
 
 
 def _summary(lines: Sequence[AllocationLine], budget: int) -> None:
@@ -70,16 +71,13 @@ def _summary(lines: Sequence[AllocationLine], budget: int) -> None:
     total = sum(x.amount_cents for x in lines)
     table.add_row(say(t("Total")), str(len(lines)), money(total))
     out.print(table)
-    out.print(
-        say(
-            t(
-                "Budget {budget}, allocated {allocated}, left {left}.",
-                budget=Money(budget),
-                allocated=Money(total),
-                left=Money(budget - total),
-            )
-        ),
-        markup=False,
+    tell(
+        t(
+            "Budget {budget}, allocated {allocated}, left {left}.",
+            budget=Money(budget),
+            allocated=Money(total),
+            left=Money(budget - total),
+        )
     )
 
 
@@ -95,15 +93,14 @@ def allocate_cmd(
     """What the next tranche of a window would give with this budget. Approves nothing; the
     file (codici fiscali) is in the office's activity log."""
     from core.domain.application_csv import write_allocation_csv
-    from core.services import allocation, municipalities
+    from core.services import allocation
 
     target = OutFile(out_file, force=force, personal=True)
     target.check()
     cents = budget_cents(budget)
 
     async def work(core: Core) -> None:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             result = await allocation.simulate(uow, town, cents, window)
             nobody = await allocation.pays_nobody(uow, result)
             latest = (await allocation.round_of(uow, town)).number
@@ -130,7 +127,7 @@ def allocate_cmd(
                 "Wrote {file}. Nothing was approved: run 'admin approve' for the determina.",
                 file=str(out_file),
             )
-        out.print(say(hint), markup=False)
+        tell(hint)
 
     run_with_core(work)
 
@@ -157,7 +154,7 @@ def approve(
     budget must be within what is left of the town's fund ('admin fund show'); a budget the
     rules cannot spend in full is typed again with --confirm-budget; a tranche that would
     pay nobody is refused."""
-    from core.services import acts, fund, municipalities
+    from core.services import acts, fund
 
     if withdraw:
         if budget is not None or confirm_budget is not None:
@@ -172,8 +169,7 @@ def approve(
     )
 
     async def work(core: Core) -> None:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             figures, record, result = await acts.approve_determina(
                 uow, town, cents, core.now(), confirmed=confirmed
             )
@@ -196,37 +192,26 @@ def approve(
             window = await _window_number(uow, record.round_id)
         _summary([item.line for item in result], cents)
         if figures.unspent_cents:
-            out.print(
-                say(
-                    t(
-                        "{amount} would stay unspent: every household would already get all it "
-                        "is due.",
-                        amount=Money(figures.unspent_cents),
-                    )
-                ),
-                markup=False,
+            tell(
+                t(
+                    "{amount} would stay unspent: every household would already get all it is due.",
+                    amount=Money(figures.unspent_cents),
+                )
             )
         if left is not None:
-            out.print(
-                say(
-                    t(
-                        "Left in the fund for new determine: {amount}.",
-                        amount=Money(left.left_cents),
-                    )
-                ),
-                markup=False,
-            )
-        out.print(
-            say(
+            tell(
                 t(
-                    "{town}: tranche {tranche} of window {window} approved. "
-                    "Run 'admin credit {town}'.",
-                    town=code.upper(),
-                    tranche=str(record.tranche),
-                    window=str(window),
+                    "Left in the fund for new determine: {amount}.",
+                    amount=Money(left.left_cents),
                 )
-            ),
-            markup=False,
+            )
+        tell(
+            t(
+                "{town}: tranche {tranche} of window {window} approved. Run 'admin credit {town}'.",
+                town=code.upper(),
+                tranche=str(record.tranche),
+                window=str(window),
+            )
         )
 
     run_with_core(work)
@@ -240,13 +225,12 @@ async def _window_number(uow: UnitOfWork, round_id: int) -> int:
 
 
 def _withdraw(code: str, by: str | None) -> None:
-    from core.services import allocation, municipalities
+    from core.services import allocation
 
     operator = operator_name(by)
 
     async def work(core: Core) -> None:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             record = await allocation.withdraw(uow, town, core.now(), operator)
             await logged(
                 uow,
@@ -260,18 +244,15 @@ def _withdraw(code: str, by: str | None) -> None:
             )
             await uow.commit()
             window = await _window_number(uow, record.round_id)
-        out.print(
-            say(
-                t(
-                    "{town}: tranche {tranche} of window {window} withdrawn by {operator}; "
-                    "nothing was credited.",
-                    town=code.upper(),
-                    tranche=str(record.tranche),
-                    window=str(window),
-                    operator=operator,
-                )
-            ),
-            markup=False,
+        tell(
+            t(
+                "{town}: tranche {tranche} of window {window} withdrawn by {operator}; "
+                "nothing was credited.",
+                town=code.upper(),
+                tranche=str(record.tranche),
+                window=str(window),
+                operator=operator,
+            )
         )
 
     run_with_core(work)

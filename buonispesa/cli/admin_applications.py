@@ -10,14 +10,14 @@ from buonispesa.cli.admin import (
     WindowOption,
     applications_app,
     import_refused,
-    out,
     read_applications,
-    run_with_core,
+    tell,
 )
-from buonispesa.cli.common import ByOption, fail, say
+from buonispesa.cli.common import ByOption, fail
 from buonispesa.cli.logged import exported_file, logged
 from buonispesa.cli.outfile import OutFile
 from buonispesa.cli.progress import progress
+from buonispesa.cli.work import run_with_core, town_work
 from core.domain.messages import t, tn
 
 # The database, the services and the CSV parser (SQLAlchemy, phonenumbers...) are imported
@@ -37,8 +37,7 @@ def applications_import(code: str, file: Path, by: ByOption = None) -> None:
     rows = read_applications(file)
 
     async def work(core: Core) -> int:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             if await municipalities.current_round(uow, town.id) is None:
                 fail(
                     t(
@@ -68,16 +67,13 @@ def applications_import(code: str, file: Path, by: ByOption = None) -> None:
         return count
 
     count = run_with_core(work)
-    out.print(
-        say(
-            tn(
-                "Imported {count} application into {town}.",
-                "Imported {count} applications into {town}.",
-                count,
-                town=code.upper(),
-            )
-        ),
-        markup=False,
+    tell(
+        tn(
+            "Imported {count} application into {town}.",
+            "Imported {count} applications into {town}.",
+            count,
+            town=code.upper(),
+        )
     )
 
 
@@ -94,8 +90,7 @@ def applications_export(
     target.check()
 
     async def work(core: Core) -> list[ApplicationRow]:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             if window is None:
                 round_ = await municipalities.current_round(uow, town.id)
             else:
@@ -120,14 +115,11 @@ def applications_export(
         return rows
 
     rows = run_with_core(work)
-    out.print(
-        say(
-            tn(
-                "Wrote {count} application to {file}.",
-                "Wrote {count} applications to {file}.",
-                len(rows),
-                file=str(file),
-            )
-        ),
-        markup=False,
+    tell(
+        tn(
+            "Wrote {count} application to {file}.",
+            "Wrote {count} applications to {file}.",
+            len(rows),
+            file=str(file),
+        )
     )

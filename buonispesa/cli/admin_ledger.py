@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from buonispesa.cli.admin import ledger_app, out, run_with_core
+from buonispesa.cli.admin import ledger_app, tell
 from buonispesa.cli.common import err, fail, say
+from buonispesa.cli.work import run_with_core, town_work
 from core.domain.messages import Money, t, tn
 
 # The database, the services and the CSV parser (SQLAlchemy, phonenumbers...) are imported
@@ -18,11 +19,10 @@ if TYPE_CHECKING:
 @ledger_app.command("check")
 def ledger_check(code: str) -> None:
     """Prove that every balance equals the sum of its postings."""
-    from core.services import ledger, municipalities
+    from core.services import ledger
 
     async def work(core: Core) -> None:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             check = await ledger.verify(uow, town.id)
         for figures in check.bad_tranches:
             err.print(
@@ -54,29 +54,21 @@ def ledger_check(code: str) -> None:
                 ),
                 code=1,
             )
-        out.print(
-            say(
-                tn(
-                    "Ledger balanced: {count} account, sum 0.",
-                    "Ledger balanced: {count} accounts, sum 0.",
-                    check.accounts,
-                )
+        tell(
+            tn(
+                "Ledger balanced: {count} account, sum 0.",
+                "Ledger balanced: {count} accounts, sum 0.",
+                check.accounts,
             ),
             style="green",
-            markup=False,
         )
-        out.print(
-            say(
-                tn(
-                    "Every tranche posted its approved total, one posting per line "
-                    "({count} tranche).",
-                    "Every tranche posted its approved total, one posting per line "
-                    "({count} tranches).",
-                    len(check.tranches),
-                )
+        tell(
+            tn(
+                "Every tranche posted its approved total, one posting per line ({count} tranche).",
+                "Every tranche posted its approved total, one posting per line ({count} tranches).",
+                len(check.tranches),
             ),
             style="green",
-            markup=False,
         )
 
     run_with_core(work)

@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from buonispesa.cli.admin import municipality_app, out, read_policy, run_with_core
+from buonispesa.cli.admin import municipality_app, out, read_policy, tell
 from buonispesa.cli.common import ByOption, fail, say
 from buonispesa.cli.logged import logged
+from buonispesa.cli.work import run_with_core, town_work
 from core.domain.messages import Text, t
 
 # The database, the services and the CSV parser (SQLAlchemy, phonenumbers...) are imported
@@ -71,10 +72,7 @@ def municipality_add(
                 after=_town_data(town),
             )
             await uow.commit()
-            out.print(
-                say(t("Added municipality {code} ({name}).", code=town.code, name=town.name)),
-                markup=False,
-            )
+            tell(t("Added municipality {code} ({name}).", code=town.code, name=town.name))
 
     run_with_core(work)
 
@@ -114,8 +112,8 @@ def municipality_set(
     policy_text = _policy_text(policy)
 
     async def work(core: Core) -> None:
-        async with core.uow() as uow:
-            before = _town_data(await municipalities.require(uow, code))
+        async with town_work(core, code) as (uow, town):
+            before = _town_data(town)
             town = await municipalities.update_municipality(
                 uow,
                 code,
@@ -130,21 +128,17 @@ def municipality_set(
             await _log_town_change(uow, town, before, by, core.now())
             await uow.commit()
             if office_contact is not None:
-                out.print(say(_office_contact_text(town)), markup=False)
-            out.print(
-                say(
-                    t(
-                        "{code}: {name}; SMS number {sms}; IBAN {iban}; BIC {bic}; policy "
-                        "{policy}.",
-                        code=town.code,
-                        name=town.name,
-                        sms=town.sms_number or "-",
-                        iban=town.iban or "-",
-                        bic=town.bic or "-",
-                        policy=municipalities.policy_of(town).name,
-                    )
-                ),
-                markup=False,
+                tell(_office_contact_text(town))
+            tell(
+                t(
+                    "{code}: {name}; SMS number {sms}; IBAN {iban}; BIC {bic}; policy {policy}.",
+                    code=town.code,
+                    name=town.name,
+                    sms=town.sms_number or "-",
+                    iban=town.iban or "-",
+                    bic=town.bic or "-",
+                    policy=municipalities.policy_of(town).name,
+                )
             )
 
     run_with_core(work)
@@ -201,8 +195,8 @@ def municipality_privacy_url(
     from core.services import municipalities
 
     async def work(core: Core) -> None:
-        async with core.uow() as uow:
-            before = _town_data(await municipalities.require(uow, code))
+        async with town_work(core, code) as (uow, town):
+            before = _town_data(town)
             town = await municipalities.set_privacy_url(uow, code, url)
             await _log_town_change(uow, town, before, by, core.now())
             await uow.commit()
@@ -210,7 +204,7 @@ def municipality_privacy_url(
                 text = t("Privacy notice of {code}: {url}", code=town.code, url=town.privacy_url)
             else:
                 text = t("Privacy notice of {code} removed.", code=town.code)
-            out.print(say(text), markup=False)
+            tell(text)
 
     run_with_core(work)
 

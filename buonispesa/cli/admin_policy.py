@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from rich.table import Table
 
-from buonispesa.cli.admin import money, out, policy_app, read_policy
+from buonispesa.cli.admin import money, out, policy_app, read_policy, tell
 from buonispesa.cli.common import say
 from core.domain.messages import t, tn
 
@@ -32,18 +32,15 @@ def policy_check(file: Path) -> None:
             money(policy.liquidity_threshold_cents(size)),
         )
     days = policy.application_window_days
-    out.print(
-        say(
-            tn(
-                "{file}: valid. {policy}, list 2 mode {mode}, window of {count} day.",
-                "{file}: valid. {policy}, list 2 mode {mode}, window of {count} days.",
-                days,
-                file=str(file),
-                policy=policy.name,
-                mode=policy.list2_mode,
-            )
+    tell(
+        tn(
+            "{file}: valid. {policy}, list 2 mode {mode}, window of {count} day.",
+            "{file}: valid. {policy}, list 2 mode {mode}, window of {count} days.",
+            days,
+            file=str(file),
+            policy=policy.name,
+            mode=policy.list2_mode,
         ),
         style="green",
-        markup=False,
     )
     out.print(table)

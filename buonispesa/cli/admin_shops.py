@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from buonispesa.cli.admin import money, out, run_with_core, shops_app
+from buonispesa.cli.admin import money, out, shops_app, tell
 from buonispesa.cli.common import ByOption, code_named, lock_text, named, say
 from buonispesa.cli.logged import logged
+from buonispesa.cli.work import run_with_core, town_work
 from core.domain.messages import t
 from core.domain.shops import ShopCategory
 
@@ -40,14 +41,13 @@ def shops_list(
 ) -> None:
     """List shops with their status, what they are owed, their lock for wrong codes and how
     many payments customers refused as "not me" (`admin shops refusals` lists them)."""
-    from core.services import ledger, municipalities, security
+    from core.services import ledger, security
     from office.words import SHOP_STATUS_NAMES
 
     wanted = code_named(SHOP_STATUS_NAMES, status) if status else None
 
     async def work(core: Core) -> None:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             found = await uow.shops.search(town.id, approved_only=False)
             locks = await security.shop_locks(uow, found, core.now())
             not_me = await security.not_me_refusals(uow, town.id)
@@ -95,24 +95,20 @@ def _not_me_counts(refusals: list[NotMeRefusal]) -> tuple[str, str]:
 @shops_app.command("approve")
 def shops_approve(code: str, shop_id: int, by: ByOption = None) -> None:
     """Approve a registered shop: it can charge vouchers from now on."""
-    from core.services import municipalities, shops
+    from core.services import shops
 
     async def work(core: Core) -> None:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             before = await uow.shops.by_id(shop_id)
             status = before.status if before is not None else None
             shop = await shops.approve_shop(uow, town.id, shop_id, core.now())
             if status == shop.status:
-                out.print(
-                    say(
-                        t(
-                            "Shop {id} ({name}) was already approved: nothing changed.",
-                            id=str(shop.id),
-                            name=shop.name,
-                        )
-                    ),
-                    markup=False,
+                tell(
+                    t(
+                        "Shop {id} ({name}) was already approved: nothing changed.",
+                        id=str(shop.id),
+                        name=shop.name,
+                    )
                 )
                 return
             await logged(
@@ -126,9 +122,6 @@ def shops_approve(code: str, shop_id: int, by: ByOption = None) -> None:
                 after={"status": shop.status},
             )
             await uow.commit()
-            out.print(
-                say(t("Shop {id} ({name}) approved.", id=str(shop.id), name=shop.name)),
-                markup=False,
-            )
+            tell(t("Shop {id} ({name}) approved.", id=str(shop.id), name=shop.name))
 
     run_with_core(work)

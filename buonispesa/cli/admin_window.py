@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from buonispesa.cli.admin import EXIT_DECLINED, confirmed, out, run_with_core, window_app
+from buonispesa.cli.admin import EXIT_DECLINED, confirmed, out, tell, window_app
 from buonispesa.cli.common import ByOption, err, say
 from buonispesa.cli.logged import logged
+from buonispesa.cli.work import run_with_core, town_work
 from core.domain.messages import Moment, Money, t, tn
 
 # The database, the services and the CSV parser (SQLAlchemy, phonenumbers...) are imported
@@ -39,8 +40,7 @@ def window_open(
     from core.services import back_office, municipalities
 
     async def work(core: Core) -> None:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             # The refusals (a window still open, a tranche waiting, applications never
             # allocated, a bad number of days) come before anything is asked.
             window = await municipalities.check_open_window(uow, town, core.now(), days)
@@ -56,8 +56,7 @@ def window_open(
         if not yes and not confirmed(question):
             err.print(say(t("Nothing was opened.")), style="yellow", markup=False)
             raise typer.Exit(EXIT_DECLINED)
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             # The window the question named, or a refusal: one opened or closed meanwhile
             # (from the office's page) would make the next one another.
             round_ = await municipalities.open_window(
@@ -76,16 +75,13 @@ def window_open(
                 },
             )
             await uow.commit()
-            out.print(
-                say(
-                    t(
-                        "{town}: application window {number} open until {until}.",
-                        town=town.code,
-                        number=str(round_.number),
-                        until=Moment(round_.closes_at),
-                    )
-                ),
-                markup=False,
+            tell(
+                t(
+                    "{town}: application window {number} open until {until}.",
+                    town=town.code,
+                    number=str(round_.number),
+                    until=Moment(round_.closes_at),
+                )
             )
 
     run_with_core(work)
@@ -164,8 +160,7 @@ def window_close(code: str, yes: CloseYesOption = False, by: ByOption = None) ->
     from core.services import back_office, municipalities
 
     async def work(core: Core) -> None:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             # The refusal (no window open) comes before anything is asked.
             window = await municipalities.check_close_window(uow, town, core.now())
             figures = await back_office.window_figures(uow, window)
@@ -176,8 +171,7 @@ def window_close(code: str, yes: CloseYesOption = False, by: ByOption = None) ->
         if not yes and not confirmed(question):
             err.print(say(t("Nothing was closed.")), style="yellow", markup=False)
             raise typer.Exit(EXIT_DECLINED)
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             # The window the question named, or a refusal: one closed (and another opened)
             # meanwhile, from the office's page, is not closed in its place.
             round_ = await municipalities.close_window(
@@ -194,15 +188,12 @@ def window_close(code: str, yes: CloseYesOption = False, by: ByOption = None) ->
                 after={"closes_at": round_.closes_at.isoformat()},
             )
             await uow.commit()
-            out.print(
-                say(
-                    t(
-                        "{town}: application window {number} closed.",
-                        town=town.code,
-                        number=str(round_.number),
-                    )
-                ),
-                markup=False,
+            tell(
+                t(
+                    "{town}: application window {number} closed.",
+                    town=town.code,
+                    number=str(round_.number),
+                )
             )
 
     run_with_core(work)

@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from buonispesa.cli.admin import Force, admin, out, run_with_core
+from buonispesa.cli.admin import Force, admin, out, tell
 from buonispesa.cli.common import OPERATOR_VARIABLE, fail, office_language, operator_name, say
 from buonispesa.cli.outfile import OutFile
+from buonispesa.cli.work import run_with_core, town_work
 from core.domain.errors import InvalidIdentifier
 from core.domain.messages import Moment, t
 from core.i18n import LANGUAGES, format_param
@@ -64,7 +65,7 @@ def card(
     the card is issued at once, only for a citizen without vouchers to spend."""
     from core.domain.errors import NotFound
     from core.domain.identity import normalize_codice_fiscale
-    from core.services import cards, identity, municipalities, phone_changes
+    from core.services import cards, identity, phone_changes
 
     if out_file.suffix.lower() != ".pdf":
         fail(t("--out: use a .pdf file name, not {name}.", name=repr(out_file.name)))
@@ -95,8 +96,7 @@ def card(
     operator = operator_name(by)
 
     async def work(core: Core) -> cards.CardData | tuple[int, m.PhoneChange | None]:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             try:
                 account = await phone_changes.operator_named(uow, town, operator)
             except NotFound:
@@ -125,42 +125,33 @@ def card(
     if isinstance(issued, tuple):
         asked, expired = issued
         if expired is not None and expired.print_by is not None:
-            out.print(
-                say(
-                    t(
-                        "Card request {number} was approved but not printed by {until}: it "
-                        "expired, and no card or codes were made.",
-                        number=str(expired.id),
-                        until=Moment(expired.print_by),
-                    )
-                ),
-                markup=False,
-            )
-        out.print(
-            say(
+            tell(
                 t(
-                    "The card for {cf} is request {number}, waiting for another operator's "
-                    "approval ('admin citizen phone-change approve {code} {number} --by "
-                    "MANAGER'); then print it with this command and --by. Nothing was written.",
-                    cf=cf,
-                    number=str(asked),
-                    code=code,
+                    "Card request {number} was approved but not printed by {until}: it "
+                    "expired, and no card or codes were made.",
+                    number=str(expired.id),
+                    until=Moment(expired.print_by),
                 )
-            ),
-            markup=False,
+            )
+        tell(
+            t(
+                "The card for {cf} is request {number}, waiting for another operator's "
+                "approval ('admin citizen phone-change approve {code} {number} --by "
+                "MANAGER'); then print it with this command and --by. Nothing was written.",
+                cf=cf,
+                number=str(asked),
+                code=code,
+            )
         )
         return
-    out.print(
-        say(
-            t(
-                "Card {card} ({holder}) written to {file}: print both pages, the card and the "
-                "slip of its one-time codes, and give them to the holder in person.",
-                card=issued.card_code,
-                holder=issued.holder,
-                file=str(out_file),
-            )
-        ),
-        markup=False,
+    tell(
+        t(
+            "Card {card} ({holder}) written to {file}: print both pages, the card and the "
+            "slip of its one-time codes, and give them to the holder in person.",
+            card=issued.card_code,
+            holder=issued.holder,
+            file=str(out_file),
+        )
     )
 
 
@@ -175,11 +166,10 @@ def cards_list(
 ) -> None:
     """The printed cards: number, holder, wrong codes of the last 24 hours, codes left
     (or an old card with only a PIN, to reissue), blocked or not."""
-    from core.services import cards, municipalities
+    from core.services import cards
 
     async def work(core: Core) -> list[cards.CardStatus]:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             return await cards.card_statuses(uow, town.id, core.now(), blocked_only=blocked)
 
     found = run_with_core(work)
@@ -219,31 +209,25 @@ def cards_list(
                 "issues one.",
                 town=code.upper(),
             )
-        out.print(say(empty), markup=False)
+        tell(empty)
     pin_only_count = sum(1 for item in found if item.codes_left is None)
     if pin_only_count:
-        out.print(
-            say(
-                t(
-                    "Cards with only a PIN: {count}. They still pay with it, but a cashier who "
-                    "learnt a PIN can reuse it: reissue them with "
-                    "'admin card {town} CODICE_FISCALE --reissue --out FILE.pdf'.",
-                    count=str(pin_only_count),
-                    town=code.upper(),
-                )
-            ),
-            markup=False,
+        tell(
+            t(
+                "Cards with only a PIN: {count}. They still pay with it, but a cashier who "
+                "learnt a PIN can reuse it: reissue them with "
+                "'admin card {town} CODICE_FISCALE --reissue --out FILE.pdf'.",
+                count=str(pin_only_count),
+                town=code.upper(),
+            )
         )
     blocked_count = sum(1 for item in found if item.blocked_at is not None)
     if blocked_count:
-        out.print(
-            say(
-                t(
-                    "Blocked cards: {count}. Give the holder a new one with "
-                    "'admin card {town} CODICE_FISCALE --reissue --out FILE.pdf'.",
-                    count=str(blocked_count),
-                    town=code.upper(),
-                )
-            ),
-            markup=False,
+        tell(
+            t(
+                "Blocked cards: {count}. Give the holder a new one with "
+                "'admin card {town} CODICE_FISCALE --reissue --out FILE.pdf'.",
+                count=str(blocked_count),
+                town=code.upper(),
+            )
         )

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from buonispesa.cli.admin import admin, out, run_with_core
+from buonispesa.cli.admin import admin, out, tell
 from buonispesa.cli.common import (
     LoggedByOption,
     OfficeUserOption,
@@ -21,6 +21,7 @@ from buonispesa.cli.common import (
     operator_name,
     say,
 )
+from buonispesa.cli.work import run_with_core, town_work
 from core.domain.errors import InvalidIdentifier
 from core.domain.messages import Moment, t, tn
 
@@ -54,7 +55,7 @@ def citizen_phone(
     and another operator (a manager) approves it with `citizen phone-change approve`."""
     from core.domain.errors import NotFound
     from core.domain.identity import normalize_phone
-    from core.services import identity, municipalities, phone_changes
+    from core.services import identity, phone_changes
 
     cf = codice_fiscale_or_exit(codice_fiscale)
     try:
@@ -64,8 +65,7 @@ def citizen_phone(
     operator = operator_name(by)
 
     async def work(core: Core) -> Asked:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             try:
                 account = await phone_changes.operator_named(uow, town, operator)
             except NotFound:
@@ -89,25 +89,22 @@ def citizen_phone(
             "code": code,
         }
         # Only a number on file is told of the request (phone_changes.request).
-        out.print(
-            say(
-                t(
-                    "{cf} has vouchers to spend: the change to {phone} is request {number}, "
-                    "waiting for another operator's approval ('admin citizen phone-change "
-                    "approve {code} {number} --by MANAGER'). The old and the new number were "
-                    "told.",
-                    **said,
-                )
-                if asked.waiting.previous_masked
-                else t(
-                    "{cf} has vouchers to spend: the change to {phone} is request {number}, "
-                    "waiting for another operator's approval ('admin citizen phone-change "
-                    "approve {code} {number} --by MANAGER'). The new number was told; there "
-                    "was no old one.",
-                    **said,
-                )
-            ),
-            markup=False,
+        tell(
+            t(
+                "{cf} has vouchers to spend: the change to {phone} is request {number}, "
+                "waiting for another operator's approval ('admin citizen phone-change "
+                "approve {code} {number} --by MANAGER'). The old and the new number were "
+                "told.",
+                **said,
+            )
+            if asked.waiting.previous_masked
+            else t(
+                "{cf} has vouchers to spend: the change to {phone} is request {number}, "
+                "waiting for another operator's approval ('admin citizen phone-change "
+                "approve {code} {number} --by MANAGER'). The new number was told; there "
+                "was no old one.",
+                **said,
+            )
         )
         return
     assert asked.applied is not None
@@ -117,37 +114,30 @@ def citizen_phone(
 def _say_applied(done: Rebinding, cf: str, operator: str) -> None:
     from core.domain.identity import mask_phone
 
-    out.print(
-        say(
-            t(
-                "{cf} now uses the phone {phone} (recorded as done by {operator}).",
-                cf=cf,
-                phone=mask_phone(done.phone),
-                operator=operator,
-            )
-        ),
-        markup=False,
+    tell(
+        t(
+            "{cf} now uses the phone {phone} (recorded as done by {operator}).",
+            cf=cf,
+            phone=mask_phone(done.phone),
+            operator=operator,
+        )
     )
     if done.telegram_unlinked:
-        out.print(
-            say(
-                t(
-                    "The Telegram chat linked through the old number was unlinked: the person "
-                    "shares the new contact in the bot to link it again."
-                )
-            ),
-            markup=False,
+        tell(
+            t(
+                "The Telegram chat linked through the old number was unlinked: the person "
+                "shares the new contact in the bot to link it again."
+            )
         )
 
 
 @phone_change_app.command("list")
 def phone_change_list(code: str) -> None:
     """The requests waiting for a second operator's approval: new phones, delegates, cards."""
-    from core.services import municipalities, phone_changes
+    from core.services import phone_changes
 
     async def work(core: Core) -> list[Waiting]:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             return await phone_changes.waiting(uow, town.id)
 
     found = run_with_core(work)
@@ -187,15 +177,12 @@ def phone_change_list(code: str) -> None:
             say(t("{when}", when=Moment(item.change.requested_at))),
         )
     out.print(table)
-    out.print(
-        say(
-            tn(
-                "{count} request waiting.",
-                "{count} requests waiting.",
-                len(found),
-            )
-        ),
-        markup=False,
+    tell(
+        tn(
+            "{count} request waiting.",
+            "{count} requests waiting.",
+            len(found),
+        )
     )
 
 
@@ -207,26 +194,22 @@ def phone_change_check(
 ) -> None:
     """Say you checked the citizen (a call, an identity document) for a number their
     Telegram chat shared: a manager other than you then approves it."""
-    from core.services import municipalities, phone_changes
+    from core.services import phone_changes
 
     operator = operator_name(by)
 
     async def work(core: Core) -> None:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             account = await phone_changes.operator_named(uow, town, operator)
             await phone_changes.check_chat_request(uow, account, request_id, core.now())
             await uow.commit()
 
     run_with_core(work)
-    out.print(
-        say(
-            t(
-                "Request {number} checked: it waits for the approval of a manager other than you.",
-                number=str(request_id),
-            )
-        ),
-        markup=False,
+    tell(
+        t(
+            "Request {number} checked: it waits for the approval of a manager other than you.",
+            number=str(request_id),
+        )
     )
 
 
@@ -239,13 +222,12 @@ def phone_change_approve(
     """Approve a request another operator asked (a manager): a new phone or a delegate
     applies now; a card may then be printed with 'admin card … --by'."""
     from core.domain.identity import mask_phone
-    from core.services import municipalities, phone_changes
+    from core.services import phone_changes
 
     operator = operator_name(by)
 
     async def work(core: Core) -> tuple[Approved, str]:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             account = await phone_changes.operator_named(uow, town, operator)
             done = await phone_changes.approve_any(uow, account, request_id, core.now())
             citizen = await uow.citizens.by_id(done.change.citizen_id)
@@ -258,18 +240,15 @@ def phone_change_approve(
     elif done.delegate is not None:
         _say_delegate(mask_phone(done.delegate.phone))
     else:
-        out.print(
-            say(
-                t(
-                    "Card request {number} for {cf} approved: the operator who asked it, or "
-                    "you, prints it once with 'admin card {code} {cf} --out FILE.pdf --by "
-                    "USERNAME'.",
-                    number=str(request_id),
-                    cf=cf,
-                    code=code,
-                )
-            ),
-            markup=False,
+        tell(
+            t(
+                "Card request {number} for {cf} approved: the operator who asked it, or "
+                "you, prints it once with 'admin card {code} {cf} --out FILE.pdf --by "
+                "USERNAME'.",
+                number=str(request_id),
+                cf=cf,
+                code=code,
+            )
         )
 
 
@@ -282,27 +261,23 @@ def phone_change_withdraw(
 ) -> None:
     """Withdraw a request you asked (a phone, a delegate, a card not yet printed), or turn
     down another's (a manager)."""
-    from core.services import municipalities, phone_changes
+    from core.services import phone_changes
 
     operator = operator_name(by)
 
     async def work(core: Core) -> None:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             account = await phone_changes.operator_named(uow, town, operator)
             await phone_changes.withdraw(uow, account, request_id, reason, core.now())
             await uow.commit()
 
     run_with_core(work)
-    out.print(
-        say(
-            t(
-                "Request {number} withdrawn: nothing changes for the citizen, who was told of "
-                "a phone or a delegate.",
-                number=str(request_id),
-            )
-        ),
-        markup=False,
+    tell(
+        t(
+            "Request {number} withdrawn: nothing changes for the citizen, who was told of "
+            "a phone or a delegate.",
+            number=str(request_id),
+        )
     )
 
 
@@ -327,7 +302,7 @@ def citizen_delegate(
     was looked up is not removed."""
     from core.domain.errors import NotFound
     from core.domain.identity import mask_phone
-    from core.services import delegates, municipalities, phone_changes
+    from core.services import delegates, phone_changes
 
     if phone is None:
         fail(
@@ -339,8 +314,7 @@ def citizen_delegate(
     operator = operator_name(by)
 
     async def work(core: Core) -> tuple[str, int | None]:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             asked: int | None = None
             assert phone is not None
             if remove:
@@ -366,34 +340,28 @@ def citizen_delegate(
     number, asked = run_with_core(work)
     if remove:
         message = t("Delegate {phone} removed; the citizen was told.", phone=mask_phone(number))
-        out.print(say(message), markup=False)
+        tell(message)
     elif asked is not None:
-        out.print(
-            say(
-                t(
-                    "The delegate {phone} is request {number}, waiting for another operator's "
-                    "approval ('admin citizen phone-change approve {code} {number} --by "
-                    "MANAGER'). The citizen was told.",
-                    phone=mask_phone(number),
-                    number=str(asked),
-                    code=code,
-                )
-            ),
-            markup=False,
+        tell(
+            t(
+                "The delegate {phone} is request {number}, waiting for another operator's "
+                "approval ('admin citizen phone-change approve {code} {number} --by "
+                "MANAGER'). The citizen was told.",
+                phone=mask_phone(number),
+                number=str(asked),
+                code=code,
+            )
         )
     else:
         _say_delegate(mask_phone(number))
 
 
 def _say_delegate(phone: str) -> None:
-    out.print(
-        say(
-            t(
-                "Delegate {phone} registered: payment codes and receipts go to that phone, and "
-                "SALDO from it shows the citizen's balance. The citizen and the delegate were "
-                "told.",
-                phone=phone,
-            )
-        ),
-        markup=False,
+    tell(
+        t(
+            "Delegate {phone} registered: payment codes and receipts go to that phone, and "
+            "SALDO from it shows the citizen's balance. The citizen and the delegate were "
+            "told.",
+            phone=phone,
+        )
     )

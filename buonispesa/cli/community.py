@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from buonispesa.cli.admin import admin, municipality_app, out, run_with_core
+from buonispesa.cli.admin import admin, municipality_app, out, tell
 from buonispesa.cli.common import ByOption, fail, say
 from buonispesa.cli.logged import logged
+from buonispesa.cli.work import run_with_core
 from core.domain.errors import InvalidAmount
 from core.domain.messages import Money, t
 from core.domain.money import parse_euro
@@ -58,7 +59,7 @@ def municipality_community(
             )
         else:
             text = t("{code}: community vouchers and donations are off.", code=town.code)
-        out.print(say(text), markup=False)
+        tell(text)
 
     run_with_core(work)
 
@@ -105,26 +106,20 @@ def community_show(
                 say(t("{amount}", amount=Money(row.outstanding_cents))),
             )
         out.print(table)
-        out.print(
-            say(
-                t(
-                    "Vouchers are paid to the shops at purchase: they are not part of the "
-                    "reimbursements."
-                )
-            ),
-            markup=False,
+        tell(
+            t(
+                "Vouchers are paid to the shops at purchase: they are not part of the "
+                "reimbursements."
+            )
         )
-        out.print(
-            say(
-                t(
-                    "Donations: {received} received, {granted} granted to tranches, "
-                    "{available} available.",
-                    received=Money(figures.donations_cents),
-                    granted=Money(figures.granted_cents),
-                    available=Money(figures.available_cents),
-                )
-            ),
-            markup=False,
+        tell(
+            t(
+                "Donations: {received} received, {granted} granted to tranches, "
+                "{available} available.",
+                received=Money(figures.donations_cents),
+                granted=Money(figures.granted_cents),
+                available=Money(figures.available_cents),
+            )
         )
 
     run_with_core(work)
@@ -152,15 +147,12 @@ def community_grant(
         async with core.uow() as uow:
             moved = await community.grant_donations(uow, town_id, cents, core.now())
             await uow.commit()
-        out.print(
-            say(
-                t(
-                    "{amount} of donations moved into the fund: add it to the budget of the "
-                    "next tranche.",
-                    amount=Money(moved),
-                )
-            ),
-            markup=False,
+        tell(
+            t(
+                "{amount} of donations moved into the fund: add it to the budget of the "
+                "next tranche.",
+                amount=Money(moved),
+            )
         )
 
     run_with_core(work)

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from buonispesa.cli import app
-from buonispesa.cli.common import (
-    database_unavailable,
-    program,
-    say,
-    settings_or_exit,
-    wrong_secret,
-)
+from buonispesa.cli.common import program, say
+from buonispesa.cli.work import run_with_core
 from core.domain.messages import t
+
+if TYPE_CHECKING:
+    from core.bootstrap import Core
 
 
 @app.command()
@@ -36,29 +33,17 @@ def demo(
         DEMO_SHOPS,
         seed_demo,
     )
-    from buonispesa.runtime import DatabaseUnavailable, core_from_settings
-    from core.storage.secret_file import WrongServerSecret
 
-    settings = settings_or_exit()
     console = Console(stderr=True)
 
-    async def _run() -> str:
-        core = await core_from_settings(settings)
-        try:
-            if if_empty:
-                async with core.uow() as uow:
-                    if await uow.municipalities.all():
-                        return "kept"
-            return "seeded" if await seed_demo(core) else "exists"
-        finally:
-            await core.close()
+    async def work(core: Core) -> str:
+        if if_empty:
+            async with core.uow() as uow:
+                if await uow.municipalities.all():
+                    return "kept"
+        return "seeded" if await seed_demo(core) else "exists"
 
-    try:
-        outcome = asyncio.run(_run())
-    except WrongServerSecret as error:
-        wrong_secret(settings.database_url, error)
-    except DatabaseUnavailable as error:
-        database_unavailable(error.url, error.problem)
+    outcome = run_with_core(work)
     if outcome == "seeded":
         console.print(
             say(

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from buonispesa.cli.admin import Force, admin, out, run_with_core
-from buonispesa.cli.common import ByOption, office_language, say, typed_day
+from buonispesa.cli.admin import Force, admin, tell
+from buonispesa.cli.common import ByOption, office_language, typed_day
 from buonispesa.cli.logged import exported_file
 from buonispesa.cli.outfile import OutFile
+from buonispesa.cli.work import run_with_core, town_work
 from core.domain.messages import t
 from core.i18n import supported
 
@@ -33,7 +34,7 @@ Lang = Annotated[str | None, typer.Option("--lang", help="it or en (default: the
 
 def _write(target: OutFile, body: bytes) -> None:
     target.write(body)
-    out.print(say(t("Wrote {file}.", file=str(target.path))), markup=False)
+    tell(t("Wrote {file}.", file=str(target.path)))
 
 
 def _language(value: str | None) -> str:
@@ -54,7 +55,7 @@ def determina(
 ) -> None:
     """The attachment to the determina: beneficiaries by protocol, amounts, lists, criteria.
     An unknown window is refused as the office's page refuses it, and nothing is written."""
-    from core.services import municipalities, paperwork
+    from core.services import paperwork
 
     # Protocols only, made to be filed and published: the usual mode, as the report's.
     target = OutFile(out_file, force=force, personal=False)
@@ -64,8 +65,7 @@ def determina(
         # fpdf is imported by the command that writes a PDF, not by every start of the CLI.
         from core.documents import paperwork as documents
 
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             data = await paperwork.determina(uow, town, tranche, window)
         return documents.determina_pdf(data, _language(language))
 
@@ -87,7 +87,7 @@ def letters(
     force: Force = False,
 ) -> None:
     """Decision letters: one applicant's, or everyone's who applied on paper in a window."""
-    from core.services import municipalities, paperwork
+    from core.services import paperwork
 
     # Each letter says what was decided on one household, and why: owner-only.
     target = OutFile(out_file, force=force, personal=True)
@@ -97,8 +97,7 @@ def letters(
         # fpdf is imported by the command that writes a PDF, not by every start of the CLI.
         from core.documents import paperwork as documents
 
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             if protocol:
                 found = [await paperwork.decision_letter(uow, town, protocol)]
                 return documents.decision_letters_pdf(found, _language(language), core.now())
@@ -120,7 +119,7 @@ def receipt(
     code: str, protocol: str, out_file: Out, language: Lang = None, force: Force = False
 ) -> None:
     """The receipt of a paper application, with its protocol number."""
-    from core.services import municipalities, paperwork
+    from core.services import paperwork
 
     # One household's application (its size, when it was handed in): owner-only.
     target = OutFile(out_file, force=force, personal=True)
@@ -130,8 +129,7 @@ def receipt(
         # fpdf is imported by the command that writes a PDF, not by every start of the CLI.
         from core.documents import paperwork as documents
 
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             found = await paperwork.decision(uow, town, protocol)
         return documents.receipt_pdf(found, _language(language))
 
@@ -161,7 +159,7 @@ def statement(
 ) -> None:
     """A shop's statement for a period (default: this month to today). The file is in the
     office's activity log, as the office's download is."""
-    from core.services import municipalities, paperwork
+    from core.services import paperwork
 
     # The shop's P.IVA and IBAN, often one person's business: owner-only.
     target = OutFile(out_file, force=force, personal=True)
@@ -172,8 +170,7 @@ def statement(
         # fpdf is imported by the command that writes a PDF, not by every start of the CLI.
         from core.documents import paperwork as documents
 
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             since, until = paperwork.statement_period(town, core.now(), first, last)
             data = await paperwork.shop_statement(uow, town, shop_id, since, until)
             body = documents.shop_statement_pdf(data, _language(language))
@@ -183,4 +180,4 @@ def statement(
             )
 
     run_with_core(work)
-    out.print(say(t("Wrote {file}.", file=str(target.path))), markup=False)
+    tell(t("Wrote {file}.", file=str(target.path)))

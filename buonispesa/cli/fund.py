@@ -1,5 +1,6 @@
 """`buonispesa admin fund …`: the money the municipality received for the vouchers, which
-no determina may exceed (docs/allocation.md#the-fund)."""
+no determina may exceed (docs/allocation.md#the-fund). The economie, under four eyes, are
+buonispesa.cli.fund_economia's, with the sentences here that both say."""
 
 from __future__ import annotations
 
@@ -10,16 +11,16 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from buonispesa.cli.admin import admin, money, out, run_with_core
+from buonispesa.cli.admin import admin, money, out, tell
 from buonispesa.cli.common import (
     cli_actor,
     fail,
     office_language,
-    operator_name,
     say,
     typed_day,
 )
 from buonispesa.cli.refusals import describe
+from buonispesa.cli.work import run_with_core, town_work
 from core.domain import messages
 from core.domain.errors import InvalidAmount
 from core.domain.messages import Money, Text, t
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from core.bootstrap import Core
     from core.domain.fund import FundPosition
     from core.services.unit_of_work import UnitOfWork
-    from core.storage.models import Economia, FundEntry, Municipality, Operator
+    from core.storage.models import Economia, FundEntry, Municipality
     from core.storage.repositories.results import DeterminaRest
 
 fund_app = typer.Typer(
@@ -49,43 +50,44 @@ Day = Annotated[
 ]
 
 
-def _cents(text: str) -> int:
+def amount_cents(text: str) -> int:
+    """--amount in euro; refused naming the option, before anything is done."""
     try:
         return parse_euro(text)
     except InvalidAmount as error:
         fail(t("--amount {text}: {problem}", text=repr(text), problem=say(describe(error))))
 
 
-def _day(text: str | None, today: date) -> date:
+def day_given(text: str | None, today: date) -> date:
+    """--date as the office's pages read a day (typed_day); `today` when not given."""
     if text is None:
         return today
     return typed_day("--date", text)
 
 
-def _today(core: Core, timezone: str) -> date:
+def town_today(core: Core, timezone: str) -> date:
+    """Today in the town's time zone."""
     from zoneinfo import ZoneInfo
 
     return core.now().astimezone(ZoneInfo(timezone)).date()
 
 
-def _say_position(code: str, position: FundPosition | None) -> None:
+def say_position(code: str, position: FundPosition | None) -> None:
+    """The fund's position: what it holds, what the determine commit, what is left."""
     if position is None:
-        out.print(say(t("{code}: no fund recorded.", code=code)), markup=False)
+        tell(t("{code}: no fund recorded.", code=code))
         return
-    out.print(
-        say(
-            t(
-                "{code}: fund {fund}; committed by determine {committed} (approved {approved}, "
-                "waiting for approval {pending}); left {left}.",
-                code=code,
-                fund=Money(position.fund_cents),
-                committed=Money(position.committed_cents),
-                approved=Money(position.approved_cents),
-                pending=Money(position.pending_cents),
-                left=Money(position.left_cents),
-            )
-        ),
-        markup=False,
+    tell(
+        t(
+            "{code}: fund {fund}; committed by determine {committed} (approved {approved}, "
+            "waiting for approval {pending}); left {left}.",
+            code=code,
+            fund=Money(position.fund_cents),
+            committed=Money(position.committed_cents),
+            approved=Money(position.approved_cents),
+            pending=Money(position.pending_cents),
+            left=Money(position.left_cents),
+        )
     )
 
 
@@ -97,16 +99,17 @@ def _new_entry(
 ) -> None:
     """A new entry (a receipt, a correction) written on the day given, by default today
     in the town, and committed; then what was written and the fund's position are said."""
-    from core.services import fund, municipalities
+    from core.services import fund
 
     async def work(core: Core) -> None:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
-            written = await write(uow, town, _day(day, _today(core, town.timezone)), core.now())
+        async with town_work(core, code) as (uow, town):
+            written = await write(
+                uow, town, day_given(day, town_today(core, town.timezone)), core.now()
+            )
             await uow.commit()
             position = await fund.position(uow, town)
-        out.print(say(said(written)), markup=False)
-        _say_position(code.upper(), position)
+        tell(said(written))
+        say_position(code.upper(), position)
 
     run_with_core(work)
 
@@ -184,7 +187,7 @@ def fund_record(
     --again."""
     from core.services import fund
 
-    cents = _cents(amount)
+    cents = amount_cents(amount)
     # As every command's change in the activity log: cli:<who ran it>.
     operator = cli_actor(by)
     _new_entry(
@@ -215,7 +218,7 @@ def fund_correct(
     """Take back all or part of an entry recorded by mistake, with a new negative entry."""
     from core.services import fund
 
-    cents = _cents(amount) if amount is not None else None
+    cents = amount_cents(amount) if amount is not None else None
     # As every command's change in the activity log: cli:<who ran it>.
     operator = cli_actor(by)
     _new_entry(
@@ -240,11 +243,10 @@ def fund_show(
     """The fund's entries, what the determine commit of it and what is left; what each
     determina left unassigned and the economie that freed some of it (prepared and approved
     under four eyes, in the office or with 'fund economia': docs/allocation.md)."""
-    from core.services import acts, economia, fund, municipalities
+    from core.services import acts, economia, fund
 
     async def work(core: Core) -> None:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             entries = list(await uow.fund.of_municipality(town.id))
             position = await fund.position(uow, town)
             rests = await economia.rests(uow, town)
@@ -272,222 +274,32 @@ def fund_show(
             )
         if entries:
             out.print(table)
-        _say_position(code.upper(), position)
+        say_position(code.upper(), position)
         _say_rests(rests, freed)
         for act, preparer in waiting:
-            out.print(
-                say(
-                    t(
-                        "Economia act {number}, prepared by {who}, waits for a manager's "
-                        "approval ('admin fund economia approve {code} {number} --by MANAGER'):",
-                        number=str(act.id),
-                        who="" if preparer is None else preparer.username,
-                        code=code.upper(),
-                    )
-                ),
-                markup=False,
+            tell(
+                t(
+                    "Economia act {number}, prepared by {who}, waits for a manager's "
+                    "approval ('admin fund economia approve {code} {number} --by MANAGER'):",
+                    number=str(act.id),
+                    who="" if preparer is None else preparer.username,
+                    code=code.upper(),
+                )
             )
-            _say_act(act.params)
+            say_act(act.params)
 
     run_with_core(work)
 
 
-economia_app = typer.Typer(
-    help="Economie: free what a credited determina left unassigned, under four eyes.",
-    no_args_is_help=True,
-)
-fund_app.add_typer(economia_app, name="economia")
-
-OfficeUser = Annotated[
-    str | None,
-    typer.Option("--by", help="Your office username (default: BUONISPESA_OPERATOR, login)"),
-]
-
-
-def _rest_named(rests: list[DeterminaRest], code: str, tranche: int, window: int | None) -> int:
-    """The determina of this tranche (of this window; default: the latest window with one)."""
-    found = [
-        rest
-        for rest in rests
-        if rest.tranche == tranche and (window is None or rest.window == window)
-    ]
-    if found:
-        return found[-1].allocation_id
-    if window is None:
-        fail(
-            t(
-                "{code} has no determina of tranche {tranche} standing (approved and not "
-                "withdrawn): 'admin fund show {code}' lists them. Nothing was prepared.",
-                code=code,
-                tranche=str(tranche),
-            )
-        )
-    fail(
+def say_act(act_params: dict[str, object]) -> None:
+    """An economia act: what it frees, of which tranche, by which act of the town."""
+    tell(
         t(
-            "{code} has no determina of tranche {tranche} of window {window} standing "
-            "(approved and not withdrawn): 'admin fund show {code}' lists them. Nothing was "
-            "prepared.",
-            code=code,
-            tranche=str(tranche),
-            window=str(window),
+            "Free {amount} of tranche {tranche} of window {window}: {reference} of {day}",
+            amount=Money(int(str(act_params["amount_cents"]))),
+            tranche=str(act_params["tranche"]),
+            window=str(act_params["window"]),
+            reference=str(act_params["reference"]),
+            day=messages.Day(date.fromisoformat(str(act_params["act_on"]))),
         )
-    )
-
-
-def _say_act(act_params: dict[str, object]) -> None:
-    out.print(
-        say(
-            t(
-                "Free {amount} of tranche {tranche} of window {window}: {reference} of {day}",
-                amount=Money(int(str(act_params["amount_cents"]))),
-                tranche=str(act_params["tranche"]),
-                window=str(act_params["window"]),
-                reference=str(act_params["reference"]),
-                day=messages.Day(date.fromisoformat(str(act_params["act_on"]))),
-            )
-        ),
-        markup=False,
-    )
-
-
-@economia_app.command("prepare")
-def economia_prepare(
-    code: Annotated[str, typer.Argument(help="Code of the municipality, e.g. BEL")],
-    tranche: Annotated[int, typer.Option(help="The tranche whose determina left a rest")],
-    reference: Annotated[
-        str, typer.Option(help="The municipality's act freeing it, e.g. 'det. n. 123/2026'")
-    ],
-    day: Annotated[str, typer.Option("--date", help="Day of the act, DD/MM/YYYY or YYYY-MM-DD")],
-    window: Annotated[
-        int | None, typer.Option(help="The window of the tranche (default: the latest)")
-    ] = None,
-    amount: Annotated[
-        str | None, typer.Option(help="Amount to free, in euro (default: all of the rest)")
-    ] = None,
-    by: OfficeUser = None,
-) -> None:
-    """Prepare an economia (a clerk or a manager): the act waits, freeing nothing, until
-    another operator with the manager role approves it with 'economia approve'. Refused as
-    the office's Fund page refuses it: a determina not credited or with nothing left, an
-    amount beyond its rest, a day still to come or before the determina, no reference."""
-    from core.services import acts, economia, municipalities, phone_changes
-
-    cents = _cents(amount) if amount is not None else None
-    operator = operator_name(by)
-
-    async def work(core: Core) -> tuple[int, dict[str, object]]:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
-            account = await phone_changes.operator_named(uow, town, operator)
-            chosen = _rest_named(await economia.rests(uow, town), code.upper(), tranche, window)
-            given = {
-                "allocation_id": chosen,
-                "amount_cents": cents,
-                "reference": reference,
-                "act_on": _day(day, _today(core, town.timezone)).isoformat(),
-            }
-            act = await acts.prepare(uow, account, acts.ActKind.ECONOMIA, given, core.now())
-            return act.id, dict(act.params)
-
-    number, params = run_with_core(work)
-    out.print(
-        say(
-            t(
-                "Prepared: act {number}. Another operator with the manager role must approve it.",
-                number=str(number),
-            )
-        ),
-        markup=False,
-    )
-    _say_act(params)
-    out.print(
-        say(
-            t(
-                "To approve it: 'admin fund economia approve {code} {number} --by MANAGER'.",
-                code=code.upper(),
-                number=str(number),
-            )
-        ),
-        markup=False,
-    )
-
-
-async def _economia_act(uow: UnitOfWork, account: Operator, act_id: int) -> None:
-    """Refuse an act that is not an economia: these commands decide economie only."""
-    from core.services import acts
-
-    act = await acts.get(uow, account, act_id)
-    if act.kind != acts.ActKind.ECONOMIA.value:
-        fail(
-            t(
-                "Act {number} is not an economia: decide it on the office's page that lists "
-                "it. Nothing was changed.",
-                number=str(act_id),
-            )
-        )
-
-
-@economia_app.command("approve")
-def economia_approve(
-    code: Annotated[str, typer.Argument(help="Code of the municipality, e.g. BEL")],
-    act_id: Annotated[int, typer.Argument(metavar="ACT", help="Number of the economia act")],
-    by: OfficeUser = None,
-) -> None:
-    """Approve an economia another operator prepared (a manager): its amount is freed now,
-    no longer committed, and a new determina may commit it."""
-    from core.services import acts, fund, municipalities, phone_changes
-
-    operator = operator_name(by)
-
-    async def work(core: Core) -> tuple[dict[str, object], dict[str, object], FundPosition | None]:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
-            account = await phone_changes.operator_named(uow, town, operator)
-            await _economia_act(uow, account, act_id)
-            act = await acts.approve(uow, account, act_id, core.now())
-            params, outcome = dict(act.params), dict(act.outcome or {})
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
-            return params, outcome, await fund.position(uow, town)
-
-    params, outcome, position = run_with_core(work)
-    out.print(say(t("Act {number} approved and carried out.", number=str(act_id))), markup=False)
-    _say_act(params)
-    out.print(
-        say(
-            t(
-                "Tranche {tranche} of window {window}: {rest} left unassigned.",
-                tranche=str(params["tranche"]),
-                window=str(params["window"]),
-                rest=Money(int(str(outcome["rest_cents"]))),
-            )
-        ),
-        markup=False,
-    )
-    _say_position(code.upper(), position)
-
-
-@economia_app.command("withdraw")
-def economia_withdraw(
-    code: Annotated[str, typer.Argument(help="Code of the municipality, e.g. BEL")],
-    act_id: Annotated[int, typer.Argument(metavar="ACT", help="Number of the economia act")],
-    reason: Annotated[str, typer.Option(help="Why it is not approved (logged)")],
-    by: OfficeUser = None,
-) -> None:
-    """Withdraw an economia you prepared, or turn down another's (a manager): nothing is
-    freed."""
-    from core.services import acts, municipalities, phone_changes
-
-    operator = operator_name(by)
-
-    async def work(core: Core) -> None:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
-            account = await phone_changes.operator_named(uow, town, operator)
-            await _economia_act(uow, account, act_id)
-            await acts.withdraw(uow, account, act_id, reason, core.now())
-
-    run_with_core(work)
-    out.print(
-        say(t("Act {number} withdrawn: nothing was freed.", number=str(act_id))), markup=False
     )

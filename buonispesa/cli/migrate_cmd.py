@@ -2,33 +2,30 @@
 
 from __future__ import annotations
 
-import asyncio
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 from buonispesa.cli import app
-from buonispesa.cli.common import database_unavailable, say, settings_or_exit, wrong_secret
+from buonispesa.cli.common import say, settings_or_exit
+from buonispesa.cli.work import run_with_core
 from core.domain.messages import t
+
+if TYPE_CHECKING:
+    from core.bootstrap import Core
 
 
 @app.command()
 def migrate() -> None:
     """Create or upgrade the database schema (Alembic)."""
-    from buonispesa.runtime import DatabaseUnavailable, core_from_settings, safe_url
-    from core.storage.secret_file import WrongServerSecret
+    from buonispesa.runtime import safe_url
 
     settings = settings_or_exit()
 
-    async def _run() -> None:
-        core = await core_from_settings(settings)
-        await core.close()
+    async def work(core: Core) -> None:
+        """Nothing more: opening the database migrated it."""
 
-    try:
-        asyncio.run(_run())
-    except WrongServerSecret as error:
-        wrong_secret(settings.database_url, error)
-    except DatabaseUnavailable as error:
-        database_unavailable(error.url, error.problem)
+    run_with_core(work, settings)
     Console(stderr=True).print(
         say(t("The database is up to date ({url}).", url=safe_url(settings.database_url))),
         style="green",

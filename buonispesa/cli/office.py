@@ -1,5 +1,6 @@
-"""`buonispesa admin reimburse|audit|appeals|report|privacy`: paying shops, checks, appeals,
-publication, GDPR."""
+"""`buonispesa admin reimburse|audit|report|privacy`: paying shops, checks, publication,
+GDPR. The `appeals` group (buonispesa.cli.appeals) is added here, between audit and
+privacy, where `admin --help` has always listed it."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from buonispesa.cli.admin import Force, WindowOption, admin, money, out, run_with_core
-from buonispesa.cli.common import ByOption, cli_actor, fail, named, say, typed_day
+from buonispesa.cli.admin import Force, WindowOption, admin, money, out, tell
+from buonispesa.cli.appeals import appeals_app
+from buonispesa.cli.common import ByOption, cli_actor, fail, say, typed_day
 from buonispesa.cli.logged import exported_file, logged
 from buonispesa.cli.outfile import OutFile
+from buonispesa.cli.work import run_with_core, town_work
 from core.domain.messages import Moment, Money, t, tn
 from core.i18n import LANGUAGES
 
@@ -24,10 +27,6 @@ if TYPE_CHECKING:
 
 audit_app = typer.Typer(help="Checks on self-declarations (DPR 445/2000).", no_args_is_help=True)
 privacy_app = typer.Typer(help="A citizen's personal data (GDPR).", no_args_is_help=True)
-appeals_app = typer.Typer(
-    help="Citizens' appeals (ricorso) against the decision on their application.",
-    no_args_is_help=True,
-)
 admin.add_typer(audit_app, name="audit")
 admin.add_typer(appeals_app, name="appeals")
 admin.add_typer(privacy_app, name="privacy")
@@ -49,7 +48,7 @@ def reimburse(
 ) -> None:
     """Settle what every shop is owed and write the SEPA file (pain.001.001.03) for the bank."""
     from core.domain.sepa import SepaError, summarize
-    from core.services import municipalities, reimbursement
+    from core.services import reimbursement
 
     # Names and IBANs of shops, some of them one person's business: owner-only.
     target = OutFile(out_file, force=force, personal=True)
@@ -57,8 +56,7 @@ def reimburse(
     wanted = typed_day("--execution-date", execution_date) if execution_date else None
 
     async def work(core: Core) -> tuple[str, int, int]:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             day = wanted or reimbursement.default_execution_date(town, core.now())
             settlement, xml = await reimbursement.settle(uow, town, core.now(), day)
             count, cents = summarize(xml)
@@ -87,20 +85,17 @@ def reimburse(
     except SepaError as error:
         # The detail names the element, in the schema's English, like other file problems.
         fail(t("no SEPA file written, nothing settled: {problem}", problem=str(error)))
-    out.print(
-        say(
-            tn(
-                "Wrote {file}: {count} transfer, {amount}, message {message}. "
-                "Upload it to the municipality's bank.",
-                "Wrote {file}: {count} transfers, {amount}, message {message}. "
-                "Upload it to the municipality's bank.",
-                count,
-                file=str(out_file),
-                amount=Money(cents),
-                message=message_id,
-            )
-        ),
-        markup=False,
+    tell(
+        tn(
+            "Wrote {file}: {count} transfer, {amount}, message {message}. "
+            "Upload it to the municipality's bank.",
+            "Wrote {file}: {count} transfers, {amount}, message {message}. "
+            "Upload it to the municipality's bank.",
+            count,
+            file=str(out_file),
+            amount=Money(cents),
+            message=message_id,
+        )
     )
 
 
@@ -114,7 +109,7 @@ def report(
     window: WindowOption = None,
 ) -> None:
     """The transparency report: aggregates only, nothing that identifies a beneficiary."""
-    from core.services import municipalities, reports
+    from core.services import reports
 
     target = None if out_file is None else OutFile(out_file, force=force)
     if target is not None:
@@ -126,8 +121,7 @@ def report(
         fail(t("--lang: {value} is not it or en.", value=repr(language)))
 
     async def work(core: Core) -> str:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             built = await reports.transparency_report(uow, town, core.now(), window)
         return built.to_csv() if fmt == "csv" else built.to_markdown(language)
 
@@ -136,7 +130,7 @@ def report(
         typer.echo(text)
     else:
         target.write(text)
-        out.print(say(t("Wrote {file}.", file=str(target.path))), markup=False)
+        tell(t("Wrote {file}.", file=str(target.path)))
 
 
 @audit_app.command("sample")
@@ -147,11 +141,10 @@ def audit_sample(
     window: WindowOption = None,
 ) -> None:
     """Draw a reproducible random sample of a closed window's applications to check."""
-    from core.services import audit, municipalities
+    from core.services import audit
 
     async def work(core: Core) -> list[str]:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             protocols = await audit.draw_sample(uow, town, percent, seed, core.now(), window)
             await uow.commit()
         return protocols
@@ -159,16 +152,13 @@ def audit_sample(
     protocols = run_with_core(work)
     for protocol in protocols:
         typer.echo(protocol)  # machine output: one protocol a line, as it is
-    out.print(
-        say(
-            tn(
-                "{count} application drawn with seed {seed}; the draw is recorded.",
-                "{count} applications drawn with seed {seed}; the draw is recorded.",
-                len(protocols),
-                seed=str(seed),
-            )
-        ),
-        markup=False,
+    tell(
+        tn(
+            "{count} application drawn with seed {seed}; the draw is recorded.",
+            "{count} applications drawn with seed {seed}; the draw is recorded.",
+            len(protocols),
+            seed=str(seed),
+        )
     )
 
 
@@ -181,16 +171,15 @@ def audit_check(
     by: ByOption = None,
 ) -> None:
     """Record (or correct) the outcome of checking a sampled application."""
-    from core.services import audit, municipalities
+    from core.services import audit
 
     async def work(core: Core) -> None:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             await audit.record_check(uow, town, protocol, outcome, note, core.now(), cli_actor(by))
             await uow.commit()
 
     run_with_core(work)
-    out.print(say(t("{protocol}: outcome recorded.", protocol=protocol.upper())), markup=False)
+    tell(t("{protocol}: outcome recorded.", protocol=protocol.upper()))
 
 
 def recovery_rich_table(rows: list[audit.ToRecover]) -> Table:
@@ -224,7 +213,7 @@ def audit_recover(
 ) -> None:
     """Sums to recover: revoked applications and what their citizens had already spent. A
     file written (--out) is in the office's activity log, as the office's download is."""
-    from core.services import audit, municipalities
+    from core.services import audit
 
     # The reasons of revocations may say things about people: owner-only, as the others.
     target = None if out_file is None else OutFile(out_file, force=force, personal=True)
@@ -232,8 +221,7 @@ def audit_recover(
         target.check()
 
     async def work(core: Core) -> list[audit.ToRecover]:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             found = await audit.sums_to_recover(uow, town)
             if target is not None:
                 # The office's table (the same columns as its download); imports aiohttp,
@@ -248,17 +236,14 @@ def audit_recover(
 
     rows = run_with_core(work)
     if target is not None:
-        out.print(say(t("Wrote {file}.", file=str(target.path))), markup=False)
+        tell(t("Wrote {file}.", file=str(target.path)))
         return
     out.print(recovery_rich_table(rows))
-    out.print(
-        say(
-            t(
-                "To recover in all: {amount}.",
-                amount=Money(sum(row.to_recover_cents for row in rows)),
-            )
-        ),
-        markup=False,
+    tell(
+        t(
+            "To recover in all: {amount}.",
+            amount=Money(sum(row.to_recover_cents for row in rows)),
+        )
     )
 
 
@@ -270,11 +255,10 @@ def audit_undo(
     by: ByOption = None,
 ) -> None:
     """Undo a revocation made by mistake: what it returned goes back to the citizen."""
-    from core.services import audit, municipalities
+    from core.services import audit
 
     async def work(core: Core) -> audit.Undoing:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             undoing = await audit.undo_revocation(
                 uow, town, protocol, reason, core.now(), cli_actor(by)
             )
@@ -282,15 +266,12 @@ def audit_undo(
         return undoing
 
     result = run_with_core(work)
-    out.print(
-        say(
-            t(
-                "{protocol}: revocation undone; {amount} back to the citizen, who has been told.",
-                protocol=protocol.upper(),
-                amount=Money(result.restored_cents),
-            )
-        ),
-        markup=False,
+    tell(
+        t(
+            "{protocol}: revocation undone; {amount} back to the citizen, who has been told.",
+            protocol=protocol.upper(),
+            amount=Money(result.restored_cents),
+        )
     )
 
 
@@ -304,11 +285,10 @@ def audit_revoke(
     by: ByOption = None,
 ) -> None:
     """Revoke the voucher of a false declaration and record the sum to recover."""
-    from core.services import audit, municipalities
+    from core.services import audit
 
     async def work(core: Core) -> audit.Revocation:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             revocation = await audit.revoke(uow, town, protocol, core.now(), reason=reason)
             await logged(
                 uow,
@@ -336,139 +316,8 @@ def audit_revoke(
         money(result.to_recover_cents),
         str(result.cancelled_charges),
     )
-    out.print(say(t("{protocol}: revoked.", protocol=protocol)), markup=False)
+    tell(t("{protocol}: revoked.", protocol=protocol))
     out.print(table)
-
-
-@appeals_app.command("list")
-def appeals_list(
-    code: str,
-    every: Annotated[
-        bool, typer.Option("--all", help="Decided ones too, not only the queue")
-    ] = False,
-) -> None:
-    """The appeals waiting for a decision (with --all: every appeal)."""
-    from core.services import appeals, municipalities
-    from office.words import APPEAL_STATUS_NAMES, CHANNEL_NAMES
-
-    async def work(core: Core) -> list[appeals.QueuedAppeal]:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
-            return await appeals.appeals_of(uow, town, None if every else appeals.AppealStatus.OPEN)
-
-    found = run_with_core(work)
-    table = Table(
-        say(t("Appeal")),
-        say(t("Protocol")),
-        say(t("Received")),
-        say(t("Channel")),
-        say(t("State")),
-        say(t("Reason")),
-    )
-    for item in found:
-        table.add_row(
-            str(item.appeal.id),
-            item.protocol,
-            say(t("{when}", when=Moment(item.appeal.created_at))),
-            named(CHANNEL_NAMES, item.appeal.channel),
-            named(APPEAL_STATUS_NAMES, item.appeal.status),
-            item.appeal.reason,
-        )
-    out.print(table)
-    out.print(
-        say(tn("{count} appeal.", "{count} appeals.", len(found))),
-        markup=False,
-    )
-
-
-@appeals_app.command("decide")
-def appeals_decide(
-    code: str,
-    appeal_id: int,
-    outcome: Annotated[str, typer.Option(help="upheld or rejected")],
-    reason: Annotated[str, typer.Option(help="The reason, sent to the citizen")],
-    by: ByOption = None,
-) -> None:
-    """Uphold or reject an appeal; the decision and its reason go to the citizen."""
-    from core.services import appeals, municipalities
-
-    async def work(core: Core) -> None:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
-            # The command names the appeal, the outcome and the reason: it is the explicit
-            # act the office's page asks to confirm, so it is the confirmation.
-            await appeals.decide(
-                uow, town, appeal_id, outcome, reason, core.now(), cli_actor(by), confirmed=True
-            )
-            await uow.commit()
-
-    run_with_core(work)
-    out.print(
-        say(t("Appeal {number} decided; the citizen has been told.", number=str(appeal_id))),
-        markup=False,
-    )
-
-
-Euro = Annotated[str | None, typer.Option(help="Euro, e.g. 1234,56 (default: unchanged)")]
-
-
-@appeals_app.command("correct")
-def appeals_correct(
-    code: str,
-    protocol: str,
-    reason: Annotated[str, typer.Option(help="Why: the upheld appeal (logged)")],
-    household_size: Annotated[
-        int | None, typer.Option(help="Members of the household (default: unchanged)")
-    ] = None,
-    work_income: Annotated[
-        bool | None, typer.Option("--work-income/--no-work-income", help="(default: unchanged)")
-    ] = None,
-    pension: Annotated[
-        bool | None, typer.Option("--pension/--no-pension", help="(default: unchanged)")
-    ] = None,
-    liquidity: Euro = None,
-    public_support: Euro = None,
-    rent: Euro = None,
-    by: ByOption = None,
-) -> None:
-    """Correct the answers of an application whose latest appeal was upheld: the next
-    tranche of the window assesses it on them (without four eyes, like 'audit undo')."""
-    from core.domain.money import parse_euro
-    from core.services import appeal_remedy, municipalities
-    from core.services.applications import Answers
-
-    def euro(text: str | None, current: int) -> int:
-        return current if text is None else parse_euro(text)
-
-    async def work(core: Core) -> None:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
-            found = await appeal_remedy.check_correctable(uow, town, protocol)
-            now = Answers.of(found.application)
-            answers = Answers(
-                household_size=now.household_size if household_size is None else household_size,
-                has_work_income=now.has_work_income if work_income is None else work_income,
-                has_pension=now.has_pension if pension is None else pension,
-                liquidity_cents=euro(liquidity, now.liquidity_cents),
-                public_support_monthly_cents=euro(public_support, now.public_support_monthly_cents),
-                rent_monthly_cents=euro(rent, now.rent_monthly_cents),
-            )
-            await appeal_remedy.correct(
-                uow, town, protocol, answers, reason, core.now(), cli_actor(by)
-            )
-            await uow.commit()
-
-    run_with_core(work)
-    out.print(
-        say(
-            t(
-                "{protocol}: answers corrected on the upheld appeal; the next tranche of the "
-                "window assesses them.",
-                protocol=protocol.upper(),
-            )
-        ),
-        markup=False,
-    )
 
 
 @privacy_app.command("export")
@@ -481,20 +330,19 @@ def privacy_export(
 ) -> None:
     """Everything held about one person (right of access), as JSON; who wrote it is in the
     office's activity log."""
-    from core.services import municipalities, privacy
+    from core.services import privacy
 
     target = OutFile(out_file, force=force, personal=True)
     target.check()
 
     async def work(core: Core) -> None:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             data = await privacy.export_citizen(uow, town, codice_fiscale)
             text = json.dumps(data, ensure_ascii=False, indent=2)
             await exported_file(uow, town.id, by, target, text, rows=1, now=core.now())
 
     run_with_core(work)
-    out.print(say(t("Wrote {file}.", file=str(out_file))), markup=False)
+    tell(t("Wrote {file}.", file=str(out_file)))
 
 
 @privacy_app.command("erase")
@@ -506,15 +354,14 @@ def privacy_erase(
 ) -> None:
     """Pseudonymise one person; the ledger keeps the amounts (public spending records).
     The office's activity log records who erased whom (the pseudonym) and when."""
-    from core.services import municipalities, privacy
+    from core.services import privacy
     from core.storage.engine import checkpoint_wal
 
     if not yes:
         fail(t("The erasure cannot be undone: repeat the command with --yes."))
 
     async def work(core: Core) -> tuple[privacy.Erasure, bool]:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             erasure = await privacy.erase_citizen(
                 uow, town, codice_fiscale, core.now(), by=cli_actor(by)
             )
@@ -537,16 +384,13 @@ def privacy_erase(
         conversations=say(conversations),
         messages=say(messages),
     )
-    out.print(say(erased), markup=False)
+    tell(erased)
     if not scrubbed:
-        out.print(
-            say(
-                t(
-                    "Another process (the server?) is reading the database: older copies of the "
-                    "erased data stay in the database's write-ahead log until its next "
-                    "checkpoint, at the latest when that process stops."
-                )
+        tell(
+            t(
+                "Another process (the server?) is reading the database: older copies of the "
+                "erased data stay in the database's write-ahead log until its next "
+                "checkpoint, at the latest when that process stops."
             ),
             style="yellow",
-            markup=False,
         )

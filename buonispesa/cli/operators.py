@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from buonispesa.cli.admin import admin, out, run_with_core
+from buonispesa.cli.admin import admin, out, tell
 from buonispesa.cli.common import office_language, operator_name, say
+from buonispesa.cli.work import run_with_core, town_work
 from core.domain.messages import Moment, t, tn
 from core.i18n import format_param
 
@@ -35,38 +36,33 @@ def operator_add(
     role: Annotated[str, typer.Option(help="clerk, manager or viewer")] = "clerk",
 ) -> None:
     """Add an operator; prints a one-time password to change at the first sign-in."""
-    from core.services import municipalities, operators
+    from core.services import operators
 
     async def work(core: Core) -> tuple[str, str]:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             operator, password = await operators.add_operator(uow, town, username, role, core.now())
             await uow.commit()
         return operator.username, password
 
     name, password = run_with_core(work)
-    out.print(
-        say(
-            t(
-                "Operator {username} added. One-time password: {password} "
-                "(to change at the first sign-in).",
-                username=name,
-                password=password,
-            )
-        ),
-        markup=False,
+    tell(
+        t(
+            "Operator {username} added. One-time password: {password} "
+            "(to change at the first sign-in).",
+            username=name,
+            password=password,
+        )
     )
 
 
 @operator_app.command("list")
 def operator_list(code: str) -> None:
     """List the operators of a municipality."""
-    from core.services import municipalities, operators
+    from core.services import operators
     from office.words import ROLE_NAMES
 
     async def work(core: Core) -> None:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             table = Table(
                 say(t("Username")),
                 say(t("Role")),
@@ -115,11 +111,10 @@ def operator_disable(
     by: Annotated[str | None, typer.Option(help="Who disables (logged)")] = None,
 ) -> None:
     """Suspend an operator: no sign-in, and every office session of theirs ends now."""
-    from core.services import municipalities, operators
+    from core.services import operators
 
     async def work(core: Core) -> tuple[str, int]:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             operator, ended = await operators.disable(
                 uow, town, username, core.now(), f"cli:{operator_name(by)}"
             )
@@ -127,18 +122,15 @@ def operator_disable(
         return operator.username, ended
 
     name, ended = run_with_core(work)
-    out.print(
-        say(
-            tn(
-                "Operator {username} disabled: {count} office session ended; no sign-in "
-                "until 'admin operator enable'.",
-                "Operator {username} disabled: {count} office sessions ended; no sign-in "
-                "until 'admin operator enable'.",
-                ended,
-                username=name,
-            )
-        ),
-        markup=False,
+    tell(
+        tn(
+            "Operator {username} disabled: {count} office session ended; no sign-in "
+            "until 'admin operator enable'.",
+            "Operator {username} disabled: {count} office sessions ended; no sign-in "
+            "until 'admin operator enable'.",
+            ended,
+            username=name,
+        )
     )
 
 
@@ -157,14 +149,12 @@ def operator_enable(
 def _let_sign_in_again(code: str, username: str, by: str | None, lift: LiftBar) -> None:
     """Unlock and enable alike: lift one bar on the operator, logged as by the CLI, and
     say they can sign in again."""
-    from core.services import municipalities
 
     async def work(core: Core) -> str:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             operator = await lift(uow, town, username, core.now(), f"cli:{operator_name(by)}")
             await uow.commit()
         return operator.username
 
     name = run_with_core(work)
-    out.print(say(t("Operator {username} can sign in again.", username=name)), markup=False)
+    tell(t("Operator {username} can sign in again.", username=name))

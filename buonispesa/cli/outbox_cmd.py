@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from buonispesa.cli.admin import admin, out, run_with_core
-from buonispesa.cli.common import ByOption, fail, say
+from buonispesa.cli.admin import admin, tell
+from buonispesa.cli.common import ByOption, fail
 from buonispesa.cli.logged import logged
+from buonispesa.cli.work import run_with_core, town_work
 from core.domain.messages import t, tn
 
 # The services (SQLAlchemy) are imported by the commands that run: `--help` stays light.
@@ -32,7 +33,6 @@ def retry(
     by: ByOption = None,
 ) -> None:
     """Put the municipality's failed notices back in the outbox (codes are never re-sent)."""
-    from core.services import municipalities
     from core.services.outbox import requeue_failed
 
     try:
@@ -46,8 +46,7 @@ def retry(
         )
 
     async def work(core: Core) -> int:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             start = moment
             if start is not None and start.tzinfo is None:
                 start = start.replace(tzinfo=ZoneInfo(town.timezone))
@@ -66,13 +65,10 @@ def retry(
         return count
 
     count = run_with_core(work)
-    out.print(
-        say(
-            tn(
-                "{count} failed notice put back in the outbox.",
-                "{count} failed notices put back in the outbox.",
-                count,
-            )
-        ),
-        markup=False,
+    tell(
+        tn(
+            "{count} failed notice put back in the outbox.",
+            "{count} failed notices put back in the outbox.",
+            count,
+        )
     )

@@ -14,16 +14,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from buonispesa.cli import app
-from buonispesa.cli.common import (
-    database_unavailable,
-    err,
-    fail,
-    past_ctrl_c,
-    program,
-    say,
-    settings_or_exit,
-    wrong_secret,
-)
+from buonispesa.cli.common import err, fail, past_ctrl_c, program, say, settings_or_exit
+from buonispesa.cli.work import opening_refused
 from core.domain.messages import t
 
 if TYPE_CHECKING:
@@ -64,8 +56,6 @@ def serve(
 
     from buonispesa.access_log import PrivateAccessLogger, PrivateServerLog
     from buonispesa.adapters import sms_problems, telegram_problems
-    from buonispesa.runtime import DatabaseUnavailable
-    from core.storage.secret_file import WrongServerSecret
     from outbox.channels import ChannelStartError
 
     problems = sms_problems(settings) + telegram_problems(settings)
@@ -91,12 +81,8 @@ def serve(
             refuse_if_taken(listen_host, listen_port)
         except OSError as exc:
             _cannot_listen(listen_host, listen_port, exc)
-        try:
+        with opening_refused(settings.database_url):
             code = supervise(settings, listen_host, listen_port, workers)
-        except WrongServerSecret as error:
-            wrong_secret(settings.database_url, error)
-        except DatabaseUnavailable as error:
-            database_unavailable(error.url, error.problem)
         if code == 0:  # the children stopped on the signal forwarded to them
             _stopped()
         raise typer.Exit(code)
@@ -121,24 +107,21 @@ def serve(
         console.print(escape(running_on.strip()))
 
     try:
-        web.run_app(
-            _app(settings, listen_host, listen_port, process_index, made_up_token, banner),
-            host=listen_host,
-            port=listen_port,
-            reuse_port=child,
-            # Never the query string (office searches), the client or its Referer.
-            access_log_class=PrivateAccessLogger,
-            print=announce if elected else None,
-            # Handlers in flight get this long to finish; then the outbox batch in hand.
-            shutdown_timeout=30,
-        )
+        # The database's refusals first: "cannot listen on …" would blame the wrong address.
+        with opening_refused(settings.database_url):
+            web.run_app(
+                _app(settings, listen_host, listen_port, process_index, made_up_token, banner),
+                host=listen_host,
+                port=listen_port,
+                reuse_port=child,
+                # Never the query string (office searches), the client or its Referer.
+                access_log_class=PrivateAccessLogger,
+                print=announce if elected else None,
+                # Handlers in flight get this long to finish; then the outbox batch in hand.
+                shutdown_timeout=30,
+            )
     except ChannelStartError as exc:
         fail(str(exc))
-    except WrongServerSecret as error:
-        wrong_secret(settings.database_url, error)
-    except DatabaseUnavailable as error:
-        # Before the port: "cannot listen on …" would blame the wrong address.
-        database_unavailable(error.url, error.problem)
     except OSError as exc:
         _cannot_listen(listen_host, listen_port, exc)
     # run_app returns once Ctrl-C or SIGTERM has stopped it (the handlers in flight had

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from buonispesa.cli.admin import money, out, run_with_core, shops_app
+from buonispesa.cli.admin import money, out, shops_app, tell
 from buonispesa.cli.common import (
     LoggedByOption,
     fail,
@@ -24,6 +24,7 @@ from buonispesa.cli.common import (
     operator_name,
     say,
 )
+from buonispesa.cli.work import run_with_core, town_work
 from core.domain.channels import CHANNEL_WORDS, chat_label
 from core.domain.errors import InvalidIdentifier, NotFound, Refusal
 from core.domain.messages import Moment, t, tn
@@ -64,17 +65,13 @@ def shops_refuse(
     reason: Annotated[str, typer.Option(help="Told to the owner (one SMS: 60 characters)")],
 ) -> None:
     """Refuse a registered shop; the owner is told the reason."""
-    from core.services import municipalities, shops
+    from core.services import shops
 
     async def work(core: Core) -> None:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             shop = await shops.refuse_shop(uow, town.id, shop_id, reason, core.now())
             await uow.commit()
-            out.print(
-                say(t("Shop {id} ({name}) refused.", id=str(shop.id), name=shop.name)),
-                markup=False,
-            )
+            tell(t("Shop {id} ({name}) refused.", id=str(shop.id), name=shop.name))
 
     run_with_core(work)
 
@@ -87,21 +84,17 @@ def shops_rename(
     by: LoggedByOption = None,
 ) -> None:
     """Correct a shop's name (e.g. as on its bank account, for the SEPA file); logged."""
-    from core.services import municipalities, shops
+    from core.services import shops
 
     operator = operator_name(by)
 
     async def work(core: Core) -> None:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             old, shop = await shops.rename_shop(
                 uow, town.id, shop_id, name, core.now(), actor=operator
             )
             await uow.commit()
-            out.print(
-                say(t("Shop {id}: {old} is now {name}.", id=str(shop.id), old=old, name=shop.name)),
-                markup=False,
-            )
+            tell(t("Shop {id}: {old} is now {name}.", id=str(shop.id), old=old, name=shop.name))
 
     run_with_core(work)
 
@@ -113,27 +106,23 @@ def shops_unlock(
     by: LoggedByOption = None,
 ) -> None:
     """Unlock a shop locked for wrong payment codes (SHOP: its id or partita IVA); logged."""
-    from core.services import charges, municipalities
+    from core.services import charges
 
     operator = operator_name(by)
 
     async def work(core: Core) -> None:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             found = await charges.unlock_shop(
                 uow, town.id, await _shop_id(uow, town.id, shop), by=operator, now=core.now()
             )
             await uow.commit()
-            out.print(
-                say(
-                    t(
-                        "Shop {id} ({name}) unlocked: it can charge again and its count of "
-                        "wrong codes starts from zero.",
-                        id=str(found.id),
-                        name=found.name,
-                    )
-                ),
-                markup=False,
+            tell(
+                t(
+                    "Shop {id} ({name}) unlocked: it can charge again and its count of "
+                    "wrong codes starts from zero.",
+                    id=str(found.id),
+                    name=found.name,
+                )
             )
 
     run_with_core(work)
@@ -144,12 +133,11 @@ def shops_lookups(code: str) -> None:
     """Shops whose lookups found nobody in the last 7 days, every shop locked for wrong
     payment codes (until when, how many), and how many numbers are at their limit of
     confirmation codes."""
-    from core.services import municipalities, security
+    from core.services import security
 
     async def work(core: Core) -> None:
         now = core.now()
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             rows = list(await security.lookup_misses(uow, town.id, now))
             shops = await uow.shops.search(town.id, approved_only=False)
             locks = await security.shop_locks(uow, shops, now)
@@ -183,29 +171,18 @@ def shops_lookups(code: str) -> None:
             # who asks and never types the code back (docs/payments-and-codes.md).
             at_limit = await security.numbers_at_code_limit(uow, town.id, now)
             if not rows and not quiet:
-                out.print(
-                    say(
-                        t(
-                            "In the last 7 days no shop searched for someone who is not a "
-                            "beneficiary."
-                        )
-                    ),
-                    markup=False,
-                )
+                tell(t("In the last 7 days no shop searched for someone who is not a beneficiary."))
             else:
                 out.print(table)
             if at_limit:
-                out.print(
-                    say(
-                        tn(
-                            "{count} number cannot be sent a confirmation code now: too many "
-                            "codes sent to it were not typed back.",
-                            "{count} numbers cannot be sent a confirmation code now: too many "
-                            "codes sent to them were not typed back.",
-                            at_limit,
-                        )
-                    ),
-                    markup=False,
+                tell(
+                    tn(
+                        "{count} number cannot be sent a confirmation code now: too many "
+                        "codes sent to it were not typed back.",
+                        "{count} numbers cannot be sent a confirmation code now: too many "
+                        "codes sent to them were not typed back.",
+                        at_limit,
+                    )
                 )
 
     run_with_core(work)
@@ -242,11 +219,10 @@ def shops_refusals(
 ) -> None:
     """The payments customers refused as "not me" (someone used their name or card at the
     till), the newest first: when, the shop, the amount and the till that asked."""
-    from core.services import municipalities, security
+    from core.services import security
 
     async def work(core: Core) -> None:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             names = {x.id: x.name for x in await uow.shops.search(town.id, approved_only=False)}
             only = None if shop is None else await _shop_id(uow, town.id, shop)
             if only is not None and only not in names:
@@ -258,7 +234,7 @@ def shops_refusals(
                 for refusal in refusals
             ]
         if not refused:
-            out.print(say(t('No payment was refused as "not me".')), markup=False)
+            tell(t('No payment was refused as "not me".'))
             return
         table = Table(
             say(t("When")),
@@ -287,11 +263,10 @@ def shops_refusals(
 def shops_members(code: str, shop: str) -> None:
     """Who works at a shop (SHOP: its id or partita IVA): the owner and the cashiers, each
     with the id that `remove-member` takes and the last digits of the number or chat."""
-    from core.services import municipalities, shop_members
+    from core.services import shop_members
 
     async def work(core: Core) -> None:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             members = await shop_members.members_of(uow, await _shop_id(uow, town.id, shop))
             table = Table(say(t("ID")), say(t("Role")), say(t("Chat")), say(t("Since")))
             for member in members:
@@ -352,14 +327,13 @@ def shops_remove_member(
     cancelled, and the cashier and the owner are told. Logged. The owner is never removed.
     --since names the member as the list showed them: one who joined at another moment
     (the id given to someone else meanwhile) is refused and nothing is done."""
-    from core.services import municipalities, shop_members
+    from core.services import shop_members
 
     operator = operator_name(by)
     meant = _since_typed(since)
 
     async def work(core: Core) -> tuple[str, str] | None:
-        async with core.uow() as uow:
-            town = await municipalities.require(uow, code)
+        async with town_work(core, code) as (uow, town):
             shop_id = await _shop_id(uow, town.id, shop)
             # The member with this id now: the service removes them only if they joined at
             # the very moment read here (their id may have gone to someone else).
@@ -376,19 +350,16 @@ def shops_remove_member(
                 joined_at=None if found is None else found.created_at,
             )
             await uow.commit()
-            out.print(
-                say(
-                    tn(
-                        "{who} no longer works for {shop}; {count} payment waiting for a "
-                        "code was cancelled.",
-                        "{who} no longer works for {shop}; {count} payments waiting for a "
-                        "code were cancelled.",
-                        removed.cancelled_charges,
-                        who=removed.label,
-                        shop=removed.shop.name,
-                    )
-                ),
-                markup=False,
+            tell(
+                tn(
+                    "{who} no longer works for {shop}; {count} payment waiting for a "
+                    "code was cancelled.",
+                    "{who} no longer works for {shop}; {count} payments waiting for a "
+                    "code were cancelled.",
+                    removed.cancelled_charges,
+                    who=removed.label,
+                    shop=removed.shop.name,
+                )
             )
             return None
 
