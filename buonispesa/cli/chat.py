@@ -23,7 +23,8 @@ import typer
 from rich.console import Console
 
 from buonispesa.cli import app
-from buonispesa.cli.common import fail, office_language, settings_or_exit, wrong_secret
+from buonispesa.cli.common import fail, office_language, settings_or_exit
+from buonispesa.cli.work import opening_refused
 from core.domain.errors import InvalidIdentifier
 from core.domain.messages import Text, t
 from core.i18n import LANGUAGES, render_text
@@ -31,6 +32,7 @@ from core.i18n import LANGUAGES, render_text
 # The engine, the database and the demo's data are imported when a chat starts:
 # `buonispesa --help` builds this command too and must start fast.
 if TYPE_CHECKING:
+    from buonispesa.settings import Settings
     from core.bootstrap import Core
     from core.dialogue.inbound import Inbound
 
@@ -96,27 +98,26 @@ def chat(
     from core.domain.identity import normalize_phone
 
     settings = settings_or_exit()
-    url = database_url or settings.database_url
+    if database_url is not None:
+        settings = settings.model_copy(update={"database_url": database_url})
     try:
         address = normalize_phone(phone or default_phone(role))
     except InvalidIdentifier:
         fail(t("{phone} is not a phone number (e.g. +393331234567).", phone=repr(phone)))
     if lang is not None and lang not in LANGUAGES:
         fail(t("--lang: one of {languages}.", languages=", ".join(LANGUAGES)))
-    from core.storage.secret_file import WrongServerSecret
-
-    try:
-        asyncio.run(_session(url, role, address, lang, others, settings.secret_bytes()))
-    except WrongServerSecret as error:
-        wrong_secret(url, error)
+    # A database that cannot be opened is one sentence, its password hidden, as for every
+    # other command: not a traceback that prints the address whole.
+    with opening_refused(settings.database_url):
+        asyncio.run(_session(settings, role, address, lang, others))
 
 
 async def _session(
-    url: str, role: Role, address: str, lang: str | None, others: bool, secret: bytes | None
+    settings: Settings, role: Role, address: str, lang: str | None, others: bool
 ) -> None:
-    from core.bootstrap import open_core
+    from buonispesa.runtime import core_from_settings
 
-    core = await open_core(url, secret=secret)
+    core = await core_from_settings(settings)
     try:
         session = TerminalChat(core, address, lang, others)
         await session.intro(role)

@@ -84,3 +84,18 @@ def test_serve_names_the_database_not_its_own_port(monkeypatch: pytest.MonkeyPat
     assert result.exit_code == 2, output
     assert "Cannot open the database postgresql+asyncpg://postgres@127.0.0.1:9/test" in output
     assert "cannot listen" not in output
+
+
+def test_the_terminal_chat_says_a_database_it_cannot_reach(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`chat --database-url` with nothing listening: the same sentence as the office's
+    commands, the password hidden, exit 2 before anything is asked."""
+    monkeypatch.setenv("BUONISPESA_LANGUAGE", "en")
+    monkeypatch.setenv("BUONISPESA_SECRET_KEY", "ab" * 32)
+    url = "postgresql+asyncpg://postgres:s3cr%40t@127.0.0.1:9/test"
+    result = runner.invoke(app, ["chat", "--database-url", url], input="SALDO\n")
+    output = " ".join(result.output.split())
+    assert result.exit_code == 2, output
+    assert "Cannot open the database postgresql+asyncpg://postgres:***@127.0.0.1:9/test" in output
+    assert "s3cr" not in output and "Traceback" not in output
