@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Any
 
 from core.dialogue.context import Input, Turn
 from core.dialogue.flows import FLOWS
@@ -277,18 +278,27 @@ async def cancel_for_lost_phone(turn: Turn) -> None:
     """ "Ho perso il telefono" from the chat that received payment codes: the payments still
     waiting for them are refused as ANNULLA refuses them (the till told, nothing counted
     against the shop), each named: their codes are on the lost phone."""
-    for charge, shop in await awaiting_payments(turn):
-        if await charges.refuse_charge(
-            turn.uow, charge_id=charge.id, citizen_id=charge.citizen_id, now=turn.now
-        ):
-            turn.say(
-                t(
-                    "Payment of {amount} to {shop} cancelled: its code went to the lost "
-                    "phone. The shop was told.",
-                    amount=Money(charge.amount_cents),
-                    shop=shop.name,
-                )
+    for charge, shop in await _refused_waiting(turn):
+        turn.say(
+            t(
+                "Payment of {amount} to {shop} cancelled: its code went to the lost "
+                "phone. The shop was told.",
+                amount=Money(charge.amount_cents),
+                shop=shop.name,
             )
+        )
+
+
+async def _refused_waiting(turn: Turn, **refusal: Any) -> list[tuple[m.Charge, m.Shop]]:
+    """The payments waiting for a code sent to this chat, each refused as ANNULLA refuses
+    it (`refusal`: charges.refuse_charge's not-me details): those it refused."""
+    return [
+        (charge, shop)
+        for charge, shop in await awaiting_payments(turn)
+        if await charges.refuse_charge(
+            turn.uow, charge_id=charge.id, citizen_id=charge.citizen_id, now=turn.now, **refusal
+        )
+    ]
 
 
 async def refuse_payments(turn: Turn, *, not_me: bool = False) -> bool:
@@ -297,45 +307,35 @@ async def refuse_payments(turn: Turn, *, not_me: bool = False) -> bool:
     refused, and each shop told. `not_me` ("non sono io", "non ho comprato niente"): the
     person did not shop there, so someone gave her details at the till: she is told whom
     to tell. False when there was none to refuse."""
-    refused = False
     # One challenge for the refusals of this message: one reply to copy back confirms them.
     challenge = security.not_me_challenge(turn.uow.keys, turn.channel) if not_me else None
-    for charge, shop in await awaiting_payments(turn):
-        if await charges.refuse_charge(
-            turn.uow,
-            charge_id=charge.id,
-            citizen_id=charge.citizen_id,
-            now=turn.now,
-            not_me=not_me,
-            channel=turn.channel,
-            challenge=challenge,
-        ):
-            refused = True
-            amount = Money(charge.amount_cents)
-            turn.say(
-                t(
-                    "Payment of {amount} to {shop} refused: the code no longer works. To "
-                    "report it to the office, reply NOT ME {challenge}",
-                    amount=amount,
-                    shop=shop.name,
-                    challenge=challenge.code,
-                )
-                if challenge is not None
-                else t(
-                    "Payment of {amount} to {shop} refused: the code no longer works. Not you? "
-                    "Someone has your details: write UFFICIO.",
-                    amount=amount,
-                    shop=shop.name,
-                )
-                if not_me
-                else t(
-                    "Payment of {amount} to {shop} refused: the code no longer works. The shop "
-                    "was told.",
-                    amount=amount,
-                    shop=shop.name,
-                )
+    refused = await _refused_waiting(turn, not_me=not_me, channel=turn.channel, challenge=challenge)
+    for charge, shop in refused:
+        amount = Money(charge.amount_cents)
+        turn.say(
+            t(
+                "Payment of {amount} to {shop} refused: the code no longer works. To "
+                "report it to the office, reply NOT ME {challenge}",
+                amount=amount,
+                shop=shop.name,
+                challenge=challenge.code,
             )
-    return refused
+            if challenge is not None
+            else t(
+                "Payment of {amount} to {shop} refused: the code no longer works. Not you? "
+                "Someone has your details: write UFFICIO.",
+                amount=amount,
+                shop=shop.name,
+            )
+            if not_me
+            else t(
+                "Payment of {amount} to {shop} refused: the code no longer works. The shop "
+                "was told.",
+                amount=amount,
+                shop=shop.name,
+            )
+        )
+    return bool(refused)
 
 
 async def confirm_not_me(turn: Turn, typed: str) -> bool:
