@@ -40,10 +40,14 @@ _NOT_MINE = (
     ("non", "ho", "fatto", "acquisti"),
     ("non", "ho", "fatto", "la", "spesa"),
     ("non", "ho", "chiesto"),
+    ("non", "ho", "fatto", "io"),
+    ("non", "lho", "fatto", "io"),
     ("not", "me"),
     ("wasnt", "me"),
     ("didnt", "buy"),
     ("did", "not", "buy"),
+    ("didnt", "make"),
+    ("did", "not", "make"),
 )
 _CANCEL_WORDS = frozenset({"annulla", "annullare", "annullate", "annullalo", "cancel"})
 # Words that may stand around a refusal without making it anything else.

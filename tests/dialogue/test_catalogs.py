@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from functools import cache
 
@@ -10,6 +11,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
 from core.dialogue.errors import error_text, known_codes
+from core.dialogue.keywords import KEYWORDS
 from core.dialogue.render import render_plain
 from core.domain import gsm7
 from core.domain.errors import DomainError
@@ -138,3 +140,25 @@ def test_an_appeal_decision_fits_one_sms_with_the_quote_and_the_protocol(
     assert quote[:10] in body and protocol in body and body.endswith(reason)
     count = gsm7.count(body)
     assert count.encoding == "GSM-7" and count.single, f"{count.length} septets: {body!r}"
+
+
+# The Italian keywords a reply may name. An English reply names the English word ("write
+# OFFICE"): both work, but an English speaker told to write UFFICIO reads a word she does
+# not know. Naming the Italian one beside it ("APPEAL (or RICORSO)") is fine.
+ITALIAN_KEYWORDS = frozenset(
+    {"aiuto", "annulla", "carta", "domanda", "lingua", "negozi", "paga", "resoconto",
+     "ricorso", "rimborsi", "saldo", "stato", "storno", "ufficio", "cassieri", "esci"}
+)  # fmt: skip
+TOLD_TO_WRITE = re.compile(r"\b(?:write|reply|send|text|writing)\s+([A-Z]{2,})\b", re.IGNORECASE)
+
+
+def test_english_replies_tell_to_write_english_keywords() -> None:
+    assert set(KEYWORDS) >= ITALIAN_KEYWORDS
+    italian = []
+    for message in MESSAGES:
+        entry = catalog("en").get(message.msgid)
+        strings = entry.string if entry is not None else ()
+        for form in strings if isinstance(strings, tuple | list) else (strings,):
+            told = [w for w in TOLD_TO_WRITE.findall(form or "") if w.isupper()]
+            italian += [(w, form) for w in told if w.lower() in ITALIAN_KEYWORDS]
+    assert not italian, f"English replies naming an Italian keyword: {italian}"

@@ -6,10 +6,12 @@ negation, and the same words at a question keep their old meaning: nothing is re
 
 from __future__ import annotations
 
+import pytest
+
 from core.bootstrap import Core
 from core.domain.charges import ChargeStatus
 from core.services import security
-from tests.dialogue.harness import Chat, msgids, open_till, outbox_of
+from tests.dialogue.harness import Chat, assert_one_segment, msgids, open_till, outbox_of
 from tests.dialogue.test_payment_code_at_a_question import at_liquidity, payment_asked
 from tests.dialogue.test_payment_code_sent_here import REFUSED, SHOP_TOLD, charge_status
 from tests.dialogue.test_shop import CONFIRMED, balance, citizen_code
@@ -31,7 +33,13 @@ REFUSALS = {
     "no, annulla": REFUSED,
     "non sono io": NOT_ME,
     "Non ho comprato niente!": NOT_ME,
+    "questo pagamento non l'ho fatto io": NOT_ME,
+    "I didn't make this payment": NOT_ME,
 }
+NOTHING_WAITS_NOT_ME = (
+    "No payment is waiting for a code from this number: nothing was refused. A payment you "
+    "did not make, or messages meant for someone else? Write UFFICIO."
+)
 
 
 async def _charge_of_code(core: Core, phone: str) -> int:
@@ -95,8 +103,28 @@ async def test_with_no_payment_waiting_the_words_refuse_nothing(core: Core) -> N
     town = await make_town(core, citizens=1)
     citizen = Chat(core, town.citizen_phones[0])
     await citizen.expect("no, annulla", "There is nothing to cancel.")
-    replies = await citizen.send("non sono io")
-    assert "I did not understand." in msgids(replies)
+    assert "I did not understand." in msgids(await citizen.send("non voglio pagare"))
+
+
+@pytest.mark.parametrize("language", ["it", "en"])
+@pytest.mark.parametrize(
+    "words", ["non sono io", "non ho fatto io quel pagamento", "I didn't make this payment"]
+)
+async def test_not_me_with_no_payment_waiting_says_so_and_whom_to_tell(
+    core: Core, language: str, words: str
+) -> None:
+    """She reads a payment in her movements she did not make, or a number's new owner reads
+    messages meant for the old one: the help's "I did not understand" would leave her with
+    nothing. She is told nothing was refused and to write to the office, in her words."""
+    town = await make_town(core, citizens=1)
+    citizen = Chat(core, town.citizen_phones[0])
+    if language == "en":
+        await citizen.send("LANGUAGE EN")
+    replies = await citizen.expect(words, NOTHING_WAITS_NOT_ME)
+    body = assert_one_segment(replies[0], language)
+    assert body.endswith("Write OFFICE." if language == "en" else "Scrivi UFFICIO."), body
+    async with core.uow() as uow:
+        assert await security.not_me_refusals(uow, town.municipality_id) == {}
 
 
 async def test_not_me_by_sms_is_kept_for_the_office_and_no_is_not(core: Core) -> None:

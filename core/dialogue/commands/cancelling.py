@@ -58,13 +58,23 @@ async def cancel(turn: Turn) -> None:
 async def refuse_in_words(turn: Turn, kind: str) -> None:
     """A payment refused in words with nothing asked (refusal_words.refusal_of): what ANNULLA
     does to the payments waiting for this chat's code (refused, each shop told, the code
-    void). "No, annulla" is ANNULLA whatever waits; the other words, with no payment
-    waiting, refuse nothing and get the help, as before."""
+    void). "No, annulla" is ANNULLA whatever waits; "non voglio pagare" with no payment
+    waiting refuses nothing and gets the help. "Non sono io" with nothing waiting is said
+    to have refused nothing, with whom to tell: she may be looking at a payment in her
+    movements that she did not make, or at messages meant for a number's former owner."""
     if kind == CANCEL_IN_WORDS:
         await cancel(turn)
         return
     if turn.flow is None and await stray_codes.refuse_payments(turn, not_me=kind == NOT_ME):
         return
     if turn.flow is None and kind == NOT_ME and await stray_codes.not_me_again(turn):
+        return
+    if turn.flow is None and kind == NOT_ME:
+        turn.say(
+            t(
+                "No payment is waiting for a code from this number: nothing was refused. A "
+                "payment you did not make, or messages meant for someone else? Write UFFICIO."
+            )
+        )
         return
     await say_help(turn, understood=False)
