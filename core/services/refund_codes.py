@@ -243,7 +243,14 @@ async def refund_code_void(
 ) -> bool:
     """Whether the customer code a till waits for (by its hash) belongs to a refund request
     that became void meanwhile while the till still waited (its code gone to a chat no
-    longer the customer's): typed now, it refunds nothing. Read only."""
+    longer the customer's, or the customer erased): typed now, it refunds nothing. Read
+    only."""
+    charge = await uow.charges.by_id(charge_id)
+    citizen = await uow.citizens.by_id(charge.citizen_id) if charge is not None else None
+    if citizen is None or citizen.erased_at is not None:
+        # Erased (privacy.erase_citizen): their phone and chat are nobody's now, and the
+        # code's row was forgotten with them, so no void mark is left to read.
+        return True
     rows = await uow.security.codes_of_shop(
         security.CODE_SENT,
         REFUND_CODE,

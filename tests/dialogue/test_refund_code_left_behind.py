@@ -1,7 +1,7 @@
 """A cashier's refund waits for the customer's code, and the chat the code went to stops
 being the customer's: the Telegram chat unlinked (it proved a delegate's number, or the
-office gave a new phone), the office's new phone, the delegate removed. The request is
-void in the same transaction, the till that types the code refunds nothing, and a code
+office gave a new phone), the office's new phone, the delegate removed, the customer
+erased. The request is void in the same transaction, the till that types the code refunds nothing, and a code
 not sent yet never reaches that chat: its message is closed unsent and scrubbed, as a
 cancelled payment's is (core.services.refund_codes.void_refund_codes_gone_elsewhere).
 On PostgreSQL a STORNO that read the old phone just before the change committed writes
@@ -18,12 +18,13 @@ import pytest
 from sqlalchemy import select, update
 
 from core.bootstrap import Core
-from core.services import delegates, identity
+from core.services import delegates, identity, privacy
 from core.services import refund_codes as refund_code_service
 from core.services.outbox import Payer, payer_of
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 from core.storage.engine import make_engine
+from tests.conftest import FakeClock
 from tests.dialogue.harness import outbox_of
 from tests.dialogue.test_refund_void import STOPPED_BY_OFFICE, VOID_NOTICE
 from tests.dialogue.test_shop_codes import (
@@ -312,3 +313,30 @@ async def test_a_storno_that_read_the_old_phone_sends_its_code_to_the_new_one(
     [code] = await refund_codes(core, NEW_PHONE)
     await cashier.expect(code, REFUNDED)
     assert await refunded(core) == [charge]
+
+
+# 4. The customer erased -------------------------------------------------------------------
+
+
+async def test_a_refund_code_of_a_customer_erased_since_refunds_nothing(core: Core) -> None:
+    """The office erases the customer (zero balance: they had spent it all today) while a
+    cashier's refund waits for the code sent to their phone: that phone and chat are
+    nobody's now, and the erasure forgot the code's row. Typed at the till, the code
+    refunds nothing: an erased person's balance stays zero, as erasure requires."""
+    town = await make_town(core, citizens=1)
+    clock = core.clock
+    assert isinstance(clock, FakeClock)
+    clock.advance(days=40)  # past the decision's appeal period: erasure is possible
+    charge = await pay(core, town, await citizen_balance(core, town))
+    cashier = await cashier_of(core, town)
+    await ask_refund(cashier, await receipt(core, charge), CUSTOMER_ASKED)
+    [code] = await refund_codes(core, town.citizen_phones[0])
+    async with core.uow() as uow:
+        municipality = await uow.municipalities.by_id(town.municipality_id)
+        assert municipality is not None
+        await privacy.erase_citizen(uow, municipality, town.citizen_cfs[0], core.now(), by="t")
+        await uow.commit()
+
+    await cashier.expect(code, STOPPED_BY_OFFICE)
+    assert await refunded(core) == []
+    assert await citizen_balance(core, town) == 0
