@@ -19,7 +19,7 @@ from core.domain.errors import NotAllowed, NotFound, Refusal
 from core.domain.messages import Money, Reply, t
 from core.services import security
 from core.services.code_destinations import destinations_of, shown_destination
-from core.services.outbox import notify, notify_payer, payer_of
+from core.services.outbox import carries_code, notify, notify_payer, payer_of, scrubbed
 from core.services.shop_rights import acting_member, refuse_code_to_own_staff
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
@@ -213,8 +213,9 @@ async def void_refund_codes_gone_elsewhere(
     transaction) become void, as the payments waiting for such a code are cancelled
     (code_destinations.void_codes_gone_elsewhere): a former delegate or whoever holds a
     lost phone consents to nothing more. The citizen is told where they are reached now;
-    the till that types the code is told it no longer works (refund_code_void). Returns
-    how many were told."""
+    the till that types the code is told it no longer works (refund_code_void). A code's
+    message not sent yet is closed unsent and scrubbed, as a cancelled payment's is: it
+    never reaches that chat. Returns how many were told."""
     theirs = destinations_of(citizen, await uow.delegates.of_citizen(citizen.id))
     since = now - timedelta(days=1)
     told = 0
@@ -227,6 +228,13 @@ async def void_refund_codes_gone_elsewhere(
         ):
             if (row.channel, row.address) not in theirs:
                 told += await _void_refund_code(uow, row, REFUND_CODE_ELSEWHERE, now, tell=True)
+        for message in await uow.outbox.for_charge(charge.id):
+            # Whatever voided its request before, a code still queued for that chat stays
+            # there (a row a worker already holds is its own, as for a payment's code).
+            if carries_code(message) and (message.channel, message.address) not in theirs:
+                await uow.outbox.close_unsent(
+                    message.id, scrubbed(message.payload), "not sent: refund cancelled"
+                )
     return told
 
 
@@ -235,7 +243,14 @@ async def refund_code_void(
 ) -> bool:
     """Whether the customer code a till waits for (by its hash) belongs to a refund request
     that became void meanwhile while the till still waited (its code gone to a chat no
-    longer the customer's): typed now, it refunds nothing. Read only."""
+    longer the customer's, or the customer erased): typed now, it refunds nothing. Read
+    only."""
+    charge = await uow.charges.by_id(charge_id)
+    citizen = await uow.citizens.by_id(charge.citizen_id) if charge is not None else None
+    if citizen is None or citizen.erased_at is not None:
+        # Erased (privacy.erase_citizen): their phone and chat are nobody's now, and the
+        # code's row was forgotten with them, so no void mark is left to read.
+        return True
     rows = await uow.security.codes_of_shop(
         security.CODE_SENT,
         REFUND_CODE,
