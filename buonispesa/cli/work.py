@@ -4,7 +4,8 @@
 it as a sentence in the office's language, exit 2: a refusal of the core with its code, a
 database that cannot be opened (`opening_refused`). `town_work` is where nearly every
 `admin` command starts: a unit of work and the municipality its code names in it;
-`town_transaction` the same for a job run again whole when it loses a race.
+`operator_work` the same with the office operator who acts; `town_transaction` the same
+for a job run again whole when it loses a race.
 
 The database, the services and the driver are imported when a command runs: `buonispesa
 --help` builds every command and must start fast (tests/unit/test_cli_startup.py)."""
@@ -75,6 +76,20 @@ async def town_work(core: Core, code: str) -> AsyncIterator[tuple[UnitOfWork, m.
 
     async with core.uow() as uow:
         yield uow, await municipalities.require(uow, code)
+
+
+@asynccontextmanager
+async def operator_work(
+    core: Core, code: str, operator: str
+) -> AsyncIterator[tuple[UnitOfWork, m.Operator]]:
+    """A unit of work, as `town_work`, and in it the office's account of `operator` (a
+    username, `operator_name`) in the municipality of `code`: for the commands an office
+    operator runs under four eyes. Anyone else is refused (operator.not_found), before
+    anything is done."""
+    from core.services import phone_changes
+
+    async with town_work(core, code) as (uow, town):
+        yield uow, await phone_changes.operator_named(uow, town, operator)
 
 
 async def town_transaction(
