@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from dotenv import dotenv_values
@@ -81,17 +81,27 @@ class Settings(BaseSettings):
         return decode_secret(self.secret_key.get_secret_value(), "BUONISPESA_SECRET_KEY")
 
 
-def describe_errors(error: ValidationError) -> list[str]:
-    """One line per bad variable, naming it, for the start-up message."""
-    lines = []
-    for item in error.errors():
-        name = ".".join(str(part) for part in item["loc"])
-        lines.append(f"{name}: {item['msg']}")
-    return lines
+def error_names(error: ValidationError) -> list[str]:
+    """The variable each problem is about, as `describe_errors` names it."""
+    return [".".join(str(part) for part in item["loc"]) for item in error.errors()]
 
 
-def load_settings() -> Settings:
-    return Settings()
+def describe_errors(error: ValidationError, options: Mapping[str, str] | None = None) -> list[str]:
+    """One line per bad variable, naming it, for the start-up message. `options`: the
+    command-line option that gave a variable's value, named instead of the variable."""
+    renamed = options or {}
+    return [
+        f"{renamed.get(name, name)}: {item['msg']}"
+        for name, item in zip(error_names(error), error.errors(), strict=True)
+    ]
+
+
+def load_settings(database_url: str | None = None) -> Settings:
+    """The settings of the environment and .env; `database_url`, one a command was given
+    (`chat --database-url`), in place of the environment's and checked as it is."""
+    if database_url is None:
+        return Settings()
+    return Settings(BUONISPESA_DATABASE_URL=database_url)
 
 
 # Read outside Settings: by the commands (who acts, the office's language), the tests and

@@ -25,7 +25,7 @@ from buonispesa.cli.common import ByOption, fail, operator_name, say
 from buonispesa.cli.logged import exported_file, logged
 from buonispesa.cli.outfile import OutFile
 from buonispesa.cli.progress import progress
-from buonispesa.cli.work import run_with_core, town_work
+from buonispesa.cli.work import run_with_core, town_transaction, town_work
 from core.domain.allocation import AllocationLine, allocate
 from core.domain.messages import Money, t, tn
 
@@ -35,6 +35,7 @@ from core.domain.messages import Money, t, tn
 if TYPE_CHECKING:
     from core.bootstrap import Core
     from core.services.allocation import CreditResult
+    from core.storage import models as m
     from core.storage.uow import UnitOfWork
 
 
@@ -262,11 +263,9 @@ def _withdraw(code: str, by: str | None) -> None:
 def credit(code: str, by: ByOption = None) -> None:
     """Credit the approved tranche to the citizens' balances and notify them."""
     from core.services import allocation, municipalities
-    from core.services.transactions import in_transaction
 
     async def work(core: Core) -> tuple[CreditResult, int]:
-        async def once(uow: UnitOfWork) -> tuple[CreditResult, int]:
-            town = await municipalities.require(uow, code)
+        async def once(uow: UnitOfWork, town: m.Municipality) -> tuple[CreditResult, int]:
             with progress(t("Crediting")) as step:
                 result = await allocation.credit(uow, town, core.now(), progress=step)
             # The window whose tranche allocation.credit just credited: the latest.
@@ -288,7 +287,7 @@ def credit(code: str, by: ByOption = None) -> None:
             )
             return result, round_.number
 
-        return await in_transaction(core.uow, once)
+        return await town_transaction(core, code, once)
 
     result, window = run_with_core(work)
     # Households and notices are counted apart: a household that wrote STOP gets no notice,

@@ -97,9 +97,7 @@ def chat(
     """
     from core.domain.identity import normalize_phone
 
-    settings = settings_or_exit()
-    if database_url is not None:
-        settings = settings.model_copy(update={"database_url": database_url})
+    settings = settings_or_exit(database_url)
     try:
         address = normalize_phone(phone or default_phone(role))
     except InvalidIdentifier:

@@ -21,7 +21,7 @@ from buonispesa.cli.common import (
     operator_name,
     say,
 )
-from buonispesa.cli.work import run_with_core, town_work
+from buonispesa.cli.work import operator_work, run_with_core, town_work
 from core.domain.errors import InvalidIdentifier
 from core.domain.messages import Moment, t, tn
 
@@ -199,8 +199,7 @@ def phone_change_check(
     operator = operator_name(by)
 
     async def work(core: Core) -> None:
-        async with town_work(core, code) as (uow, town):
-            account = await phone_changes.operator_named(uow, town, operator)
+        async with operator_work(core, code, operator) as (uow, account):
             await phone_changes.check_chat_request(uow, account, request_id, core.now())
             await uow.commit()
 
@@ -227,8 +226,7 @@ def phone_change_approve(
     operator = operator_name(by)
 
     async def work(core: Core) -> tuple[Approved, str]:
-        async with town_work(core, code) as (uow, town):
-            account = await phone_changes.operator_named(uow, town, operator)
+        async with operator_work(core, code, operator) as (uow, account):
             done = await phone_changes.approve_any(uow, account, request_id, core.now())
             citizen = await uow.citizens.by_id(done.change.citizen_id)
             await uow.commit()
@@ -266,8 +264,7 @@ def phone_change_withdraw(
     operator = operator_name(by)
 
     async def work(core: Core) -> None:
-        async with town_work(core, code) as (uow, town):
-            account = await phone_changes.operator_named(uow, town, operator)
+        async with operator_work(core, code, operator) as (uow, account):
             await phone_changes.withdraw(uow, account, request_id, reason, core.now())
             await uow.commit()
 

@@ -102,13 +102,17 @@ def code_named(names: dict[str, Text], typed: str) -> str:
     return typed
 
 
-def settings_or_exit() -> Settings:
+def settings_or_exit(database_url: str | None = None) -> Settings:
+    """The settings, or each wrong one said and exit 2. `database_url`: one the command
+    was given with --database-url, checked as BUONISPESA_DATABASE_URL is: a wrong scheme
+    is the same sentence, not the driver's traceback."""
     # Pydantic and the storage's defaults only for a command that runs: `--help` and the
     # commands' start stay light (tests/unit/test_cli_startup.py checks what is imported).
     from pydantic import ValidationError
 
     from buonispesa.settings import (
         describe_errors,
+        error_names,
         load_settings,
         unknown_variables,
         variables_given,
@@ -125,15 +129,17 @@ def settings_or_exit() -> Settings:
             )
         )
         err.print(say(t("Warning: {problem}", problem=say(warning))), style="yellow", markup=False)
+    options = {} if database_url is None else {"BUONISPESA_DATABASE_URL": "--database-url"}
     try:
-        return load_settings()
+        return load_settings(database_url)
     except ValidationError as error:
-        err.print(
-            say(t("Configuration error: fix these environment variables (or .env):")),
-            style="red",
-            markup=False,
+        header = (
+            t("Configuration error: fix these options:")
+            if set(error_names(error)) <= set(options)
+            else t("Configuration error: fix these environment variables (or .env):")
         )
-        for line in describe_errors(error):
+        err.print(say(header), style="red", markup=False)
+        for line in describe_errors(error, options):
             err.print(f"  - {line}", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from error
 

@@ -10,7 +10,7 @@ from rich.table import Table
 from buonispesa.cli.admin import admin, municipality_app, out, tell
 from buonispesa.cli.common import ByOption, fail, say
 from buonispesa.cli.logged import logged
-from buonispesa.cli.work import run_with_core
+from buonispesa.cli.work import run_with_core, town_work
 from core.domain.errors import InvalidAmount
 from core.domain.messages import Money, t
 from core.domain.money import parse_euro
@@ -35,9 +35,8 @@ def municipality_community(
     from core.services import community
 
     async def work(core: Core) -> None:
-        async with core.uow() as uow:
-            existing = await uow.municipalities.by_code(code)
-            was = existing.community_enabled if existing is not None else None
+        async with town_work(core, code) as (uow, town):
+            was = town.community_enabled
             town = await community.set_town_enabled(uow, code, on)
             if was != town.community_enabled:
                 await logged(
@@ -64,19 +63,6 @@ def municipality_community(
     run_with_core(work)
 
 
-async def _town_id(core: Core, code: str) -> int:
-    async with core.uow() as uow:
-        town = await uow.municipalities.by_code(code)
-    if town is None:
-        fail(
-            t(
-                "There is no municipality with code {code}: see 'admin municipality list'.",
-                code=code,
-            )
-        )
-    return town.id
-
-
 @community_app.command("show")
 def community_show(
     code: Annotated[str, typer.Argument(help="Code of the municipality, e.g. BEL")],
@@ -85,9 +71,8 @@ def community_show(
     from core.services import community
 
     async def work(core: Core) -> None:
-        town_id = await _town_id(core, code)
-        async with core.uow() as uow:
-            figures = await community.totals(uow, town_id)
+        async with town_work(core, code) as (uow, town):
+            figures = await community.totals(uow, town.id)
         table = Table(
             say(t("Shop")),
             say(t("Vouchers")),
@@ -143,9 +128,8 @@ def community_grant(
             fail(t("This is not an amount. Write it in euro, e.g. 12,50."))
 
     async def work(core: Core) -> None:
-        town_id = await _town_id(core, code)
-        async with core.uow() as uow:
-            moved = await community.grant_donations(uow, town_id, cents, core.now())
+        async with town_work(core, code) as (uow, town):
+            moved = await community.grant_donations(uow, town.id, cents, core.now())
             await uow.commit()
         tell(
             t(

@@ -18,7 +18,7 @@ from buonispesa.cli.fund import (
     say_position,
     town_today,
 )
-from buonispesa.cli.work import run_with_core, town_work
+from buonispesa.cli.work import operator_work, run_with_core, town_work
 from core.domain.messages import Money, t
 
 # The services (SQLAlchemy) are imported by the commands that run: `--help` stays light.
@@ -149,13 +149,12 @@ def economia_approve(
 ) -> None:
     """Approve an economia another operator prepared (a manager): its amount is freed now,
     no longer committed, and a new determina may commit it."""
-    from core.services import acts, fund, phone_changes
+    from core.services import acts, fund
 
     operator = operator_name(by)
 
     async def work(core: Core) -> tuple[dict[str, object], dict[str, object], FundPosition | None]:
-        async with town_work(core, code) as (uow, town):
-            account = await phone_changes.operator_named(uow, town, operator)
+        async with operator_work(core, code, operator) as (uow, account):
             await _economia_act(uow, account, act_id)
             act = await acts.approve(uow, account, act_id, core.now())
             params, outcome = dict(act.params), dict(act.outcome or {})
@@ -185,13 +184,12 @@ def economia_withdraw(
 ) -> None:
     """Withdraw an economia you prepared, or turn down another's (a manager): nothing is
     freed."""
-    from core.services import acts, phone_changes
+    from core.services import acts
 
     operator = operator_name(by)
 
     async def work(core: Core) -> None:
-        async with town_work(core, code) as (uow, town):
-            account = await phone_changes.operator_named(uow, town, operator)
+        async with operator_work(core, code, operator) as (uow, account):
             await _economia_act(uow, account, act_id)
             await acts.withdraw(uow, account, act_id, reason, core.now())
 

@@ -85,7 +85,7 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "Nothing was recorded: if this is a second receipt, run the command again with "
         "--again.",
         number=str(p["entry_id"]),
-        amount=Money(int(str(p["amount_cents"]))),
+        amount=_cents(p["amount_cents"]),
         day=_day(p["day"]),
     ),
     Refusal.FUND_ENTRY_IS_CORRECTION: lambda p: t(

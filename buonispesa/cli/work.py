@@ -3,7 +3,9 @@
 `run_with_core` opens the configured database (migrated) for one job and says what stops
 it as a sentence in the office's language, exit 2: a refusal of the core with its code, a
 database that cannot be opened (`opening_refused`). `town_work` is where nearly every
-`admin` command starts: a unit of work and the municipality its code names in it.
+`admin` command starts: a unit of work and the municipality its code names in it;
+`operator_work` the same with the office operator who acts; `town_transaction` the same
+for a job run again whole when it loses a race.
 
 The database, the services and the driver are imported when a command runs: `buonispesa
 --help` builds every command and must start fast (tests/unit/test_cli_startup.py)."""
@@ -74,3 +76,32 @@ async def town_work(core: Core, code: str) -> AsyncIterator[tuple[UnitOfWork, m.
 
     async with core.uow() as uow:
         yield uow, await municipalities.require(uow, code)
+
+
+@asynccontextmanager
+async def operator_work(
+    core: Core, code: str, operator: str
+) -> AsyncIterator[tuple[UnitOfWork, m.Operator]]:
+    """A unit of work, as `town_work`, and in it the office's account of `operator` (a
+    username, `operator_name`) in the municipality of `code`: for the commands an office
+    operator runs under four eyes. Anyone else is refused (operator.not_found), before
+    anything is done."""
+    from core.services import phone_changes
+
+    async with town_work(core, code) as (uow, town):
+        yield uow, await phone_changes.operator_named(uow, town, operator)
+
+
+async def town_transaction(
+    core: Core, code: str, work: Callable[[UnitOfWork, m.Municipality], Awaitable[T]]
+) -> T:
+    """`work` in a unit of work with the municipality of `code`, as `town_work`, then
+    committed; run whole again when the database says it lost a race (a deadlock), so a
+    long job that writes many rows is not undone by one."""
+    from core.services import municipalities
+    from core.services.transactions import in_transaction
+
+    async def once(uow: UnitOfWork) -> T:
+        return await work(uow, await municipalities.require(uow, code))
+
+    return await in_transaction(core.uow, once)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 
+import pytest
 from typer.testing import CliRunner
 
 from buonispesa.cli import _register, app
@@ -60,6 +61,38 @@ def test_a_bad_phone_is_refused(sqlite_url: str) -> None:
     assert result.exit_code == 2
     # In the office's language, as every other command's errors.
     assert "'hello' non è un numero di telefono" in result.output, result.output
+
+
+def test_a_database_url_of_another_scheme_is_said_as_the_variable_is(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The flag is checked as BUONISPESA_DATABASE_URL is: the settings' sentence naming the
+    # option, exit 2, not the driver's traceback (MySQLdb missing, for this one).
+    monkeypatch.setenv("BUONISPESA_LANGUAGE", "en")
+    _register()
+    result = CliRunner().invoke(app, ["chat", "--database-url", "mysql://u@db/vouchers"])
+    assert result.exit_code == 2, result.output
+    assert "Configuration error: fix these options:" in result.output
+    assert (
+        "--database-url: Value error, must be sqlite+aiosqlite:///FILE or "
+        "postgresql+asyncpg://USER@HOST/DB" in result.output
+    )
+    assert "Traceback" not in result.output
+    assert isinstance(result.exception, SystemExit)
+
+
+def test_the_flag_stands_for_a_wrong_variable(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # --database-url replaces the variable: a wrong one in the environment is not read.
+    monkeypatch.setenv("BUONISPESA_DATABASE_URL", "mysql://u@db/vouchers")
+    _seed(sqlite_url)
+    _register()
+    result = CliRunner().invoke(
+        app, ["chat", "--database-url", sqlite_url, "--lang", "en"], input="/quit\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert "buonispesa chat as a citizen, phone +393331000001." in result.output
 
 
 def test_an_english_chat_names_the_english_keywords(sqlite_url: str) -> None:

@@ -37,3 +37,17 @@ def test_the_view_and_a_grant_without_donations(database: str) -> None:
     assert code == 2 and "Donations available to grant: €0.00" in output, output
     code, output = invoke("admin", "community", "grant", "BEL", "--amount", "dieci")
     assert code == 2 and "not an amount" in output, output
+
+
+@pytest.mark.parametrize("command", [("show",), ("grant",), ("grant", "--amount", "10")])
+def test_an_unknown_town_is_said_as_by_every_other_command(
+    database: str, command: tuple[str, ...]
+) -> None:
+    # The same sentence and code as `admin cards XXX` or `admin credit XXX`: the view and
+    # the grant had their own lookup, which left the code out.
+    code, output = invoke("admin", "community", command[0], "XXX", *command[1:])
+    assert code == 2, output
+    assert (
+        "There is no municipality with code XXX: see 'admin municipality list'. "
+        "(municipality.not_found)" in output
+    ), output
