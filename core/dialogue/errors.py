@@ -158,6 +158,11 @@ _SENTENCES: dict[str, Text] = {
     Refusal.SHOP_NOT_OWNER: t(
         "Only the owner of the shop can do this, and this chat no longer is: nothing was changed."
     ),
+    # One SMS: who sees them, and how.
+    Refusal.SHOP_REIMBURSEMENTS_OWNER_ONLY: t(
+        "Only the owner of the shop sees what the municipality reimburses it: the owner "
+        "writes RIMBORSI from their own chat."
+    ),
     Refusal.SHOP_OWNER_NOT_REMOVABLE: t(
         "The owner of a shop cannot be removed from it: to change the owner, ask the "
         "municipality's office."

@@ -267,6 +267,8 @@ class Refusal(StrEnum):
     SHOP_NOT_OWNER = "shop.not_owner"
     SHOP_MEMBER_NOT_FOUND = "shop.member_not_found"
     SHOP_OWNER_NOT_REMOVABLE = "shop.owner_not_removable"
+    # A cashier asking for the shop's reimbursements: the owner's business.
+    SHOP_REIMBURSEMENTS_OWNER_ONLY = "shop.reimbursements_owner_only"
     SHOP_REFUSAL_REASON_MISSING = "shop.refusal_reason_missing"
     SHOP_REFUSAL_REASON_TOO_LONG = "shop.refusal_reason_too_long"
     VOUCHER_BAD_LIMITS = "voucher.bad_limits"

@@ -6,15 +6,16 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from core.dialogue.context import Input, Reject, Turn
-from core.dialogue.flows.base import Flow, Step, known, shop_or_refusal, table
+from core.dialogue.errors import error_text
+from core.dialogue.flows.base import Flow, Step, shop_or_refusal, table
 from core.dialogue.flows.refund import receipt_of, start_of_day
 from core.dialogue.state import ShopState
 from core.dialogue.words import fold, month_named
 from core.domain.charges import ChargeStatus
+from core.domain.errors import DomainError
 from core.domain.messages import Day, Money, Option, Text, t, tn
-from core.domain.shops import MemberRole
+from core.services import shop_money
 from core.services import shops as shop_service
-from core.services.movements import shop_reimbursements
 from core.storage import models as m
 
 TODAY_WORDS = frozenset({"oggi", "today", "giorno", "day"})
@@ -34,12 +35,17 @@ def period_word(text: str | None) -> str:
     return said[0] if len(said) == 1 and said[0] in TODAY_WORDS | MONTH_WORDS else " ".join(words)
 
 
-async def _shop(turn: Turn) -> m.Shop | None:
-    """The shop a statement is for; None when the chat acts for none (shop_or_refusal: the
-    menu, whose cashier it no longer is, or who may ask for statements)."""
-    current = await shop_or_refusal(
+async def _acting(turn: Turn) -> tuple[m.ShopMember, m.Shop] | None:
+    """The chat's place in the shop a statement is for, and the shop; None when the chat
+    acts for none (shop_or_refusal: the menu, whose cashier it no longer is, or who may ask
+    for statements)."""
+    return await shop_or_refusal(
         turn, t("This is for shops registered with the municipality. To register, write REGISTRA.")
     )
+
+
+async def _shop(turn: Turn) -> m.Shop | None:
+    current = await _acting(turn)
     return current[1] if current is not None else None
 
 
@@ -75,17 +81,18 @@ class StatementFlow(Flow[ShopState]):
 
     async def begin(self, turn: Turn, arg: str = "") -> None:
         turn.finish()
-        shop = await _shop(turn)
-        if shop is None:
+        current = await _acting(turn)
+        if current is None:
             return
+        member, shop = current
         self.move(turn, "period", ShopState(shop_id=shop.id))
         word = period_word(arg)
         month = named_month(word)
         if month is not None:
-            await self._show_month(turn, shop, month)
+            await self._show_month(turn, member, shop, month)
             return
         if word in TODAY_WORDS or word in MONTH_WORDS:
-            await self._show(turn, shop, "month" if word in MONTH_WORDS else "today")
+            await self._show(turn, member, shop, "month" if word in MONTH_WORDS else "today")
             return
         await self.ask(turn)
 
@@ -102,27 +109,42 @@ class StatementFlow(Flow[ShopState]):
         )
         if choice not in ("today", "month"):
             raise Reject(t("Reply 1 for today or 2 for this month."))
-        shop = await shop_service.shop_by_id(turn.uow, known(self.state(turn).shop_id))
-        assert shop is not None
-        await self._show(turn, shop, choice)
+        # The chat's place in the shop as it is now: what it may read is the service's.
+        current = await _acting(turn)
+        if current is None:
+            return
+        await self._show(turn, *current, choice)
 
-    async def _show_month(self, turn: Turn, shop: m.Shop, month: int) -> None:
+    async def _show_month(self, turn: Turn, member: m.ShopMember, shop: m.Shop, month: int) -> None:
         """A month named ("RESOCONTO ottobre"): its payments from its first to its last
         day, and what the town owes today, every month together (said so, not as that
-        month's); this month's is the "this month" statement."""
+        month's); this month's is the "this month" statement. A cashier: their own till's
+        payments of that month only."""
         zone = turn.town.timezone
         if month == turn.now.astimezone(ZoneInfo(zone)).month:
-            await self._show(turn, shop, "month")
+            await self._show(turn, member, shop, "month")
             return
         turn.finish()
         since, until = month_period(month, turn.now, zone)
-        result = await shop_service.statement(turn.uow, shop, since, until)
+        result = await shop_money.statement_for(turn.uow, member, shop, since, until)
+        last = Day((until - timedelta(days=1)).date())
+        if isinstance(result, shop_service.TillTakings):
+            head = tn(
+                "Your till from {since} to {until}: {count} payment, {amount}.",
+                "Your till from {since} to {until}: {count} payments, {amount}.",
+                result.payments,
+                since=Day(since.date()),
+                until=last,
+                amount=Money(result.paid_cents),
+            )
+            _say_till(turn, result, head)
+            return
         head = tn(
             "From {since} to {until}: {count} payment, {amount}.",
             "From {since} to {until}: {count} payments, {amount}.",
             result.payments,
             since=Day(since.date()),
-            until=Day((until - timedelta(days=1)).date()),
+            until=last,
             amount=Money(result.paid_cents),
         )
         owed = t(
@@ -131,34 +153,28 @@ class StatementFlow(Flow[ShopState]):
         )
         _say_statement(turn, result, head, owed)
 
-    async def _show(self, turn: Turn, shop: m.Shop, period: str) -> None:
+    async def _show(self, turn: Turn, member: m.ShopMember, shop: m.Shop, period: str) -> None:
         turn.finish()
         zone = turn.town.timezone
         if period == "today":
             since = start_of_day(turn.now, zone)
             until = since + timedelta(days=1)
-            current = await turn.shop()
-            if current is not None and current[1].id == shop.id:
-                await _show_today(turn, shop, current[0], since, until)
-                return
         else:
             since = start_of_month(turn.now, zone)
             until = (since + timedelta(days=32)).replace(day=1)
-        result = await shop_service.statement(turn.uow, shop, since, until)
+        result = await shop_money.statement_for(turn.uow, member, shop, since, until)
+        if isinstance(result, shop_service.TillTakings):
+            _say_till(turn, result, _till_head(result, period))
+            return
         if period == "today":
-            head = tn(
-                "Today: {count} payment, {amount}.",
-                "Today: {count} payments, {amount}.",
-                result.payments,
-                amount=Money(result.paid_cents),
-            )
-        else:
-            head = tn(
-                "This month: {count} payment, {amount}.",
-                "This month: {count} payments, {amount}.",
-                result.payments,
-                amount=Money(result.paid_cents),
-            )
+            await _show_today(turn, member, result, since, until)
+            return
+        head = tn(
+            "This month: {count} payment, {amount}.",
+            "This month: {count} payments, {amount}.",
+            result.payments,
+            amount=Money(result.paid_cents),
+        )
         owed = t(
             "To be reimbursed by the municipality: {amount}.",
             amount=Money(result.to_be_reimbursed_cents),
@@ -170,31 +186,44 @@ class StatementFlow(Flow[ShopState]):
     steps = table({"period": Step(ask_period, on_period)})
 
 
+def _till_head(till: shop_service.TillTakings, period: str) -> Text:
+    """The first line of a cashier's statement of today or this month: their own till's."""
+    if period == "today":
+        return tn(
+            "Your till today: {count} payment, {amount}.",
+            "Your till today: {count} payments, {amount}.",
+            till.payments,
+            amount=Money(till.paid_cents),
+        )
+    return tn(
+        "Your till this month: {count} payment, {amount}.",
+        "Your till this month: {count} payments, {amount}.",
+        till.payments,
+        amount=Money(till.paid_cents),
+    )
+
+
+def _say_till(turn: Turn, till: shop_service.TillTakings, head: Text) -> None:
+    """A cashier's statement: their own till's payments and refunds, nothing of the shop's
+    total nor of what the town owes it (shop_money.statement_for)."""
+    texts: list[Text] = [head]
+    if till.refunds:
+        texts.append(_refunded(till.refunds, till.refunded_cents))
+    turn.say(*texts)
+
+
 async def _show_today(
-    turn: Turn, shop: m.Shop, member: m.ShopMember, since: datetime, until: datetime
+    turn: Turn,
+    member: m.ShopMember,
+    result: shop_service.Statement,
+    since: datetime,
+    until: datetime,
 ) -> None:
-    """Today's statement ("RESOCONTO OGGI", "INCASSO", "quanto ha incassato Mario?"). The
-    owner: the shop's payments and refunds, then what each till took, named as CASSIERI
+    """The owner's statement of today ("RESOCONTO OGGI", "INCASSO", "quanto ha incassato
+    Mario?"): the shop's payments and refunds, then what each till took, named as CASSIERI
     names cashiers (when any payment was taken at a till other than her own), then what the
-    town owes. A cashier: their own till's only (shop_service.takings_by_till). Amounts and
-    counts, never who paid."""
+    town owes. Amounts and counts, never who paid."""
     tills = await shop_service.takings_by_till(turn.uow, member, since, until)
-    if member.role != MemberRole.OWNER.value:
-        mine = tills[0] if tills else None
-        count, cents = (mine.payments, mine.paid_cents) if mine else (0, 0)
-        texts: list[Text] = [
-            tn(
-                "Your till today: {count} payment, {amount}.",
-                "Your till today: {count} payments, {amount}.",
-                count,
-                amount=Money(cents),
-            )
-        ]
-        if mine is not None and mine.refunds:
-            texts.append(_refunded(mine.refunds, mine.refunded_cents))
-        turn.say(*texts)
-        return
-    result = await shop_service.statement(turn.uow, shop, since, until)
     lines: list[Text] = [
         tn(
             "Today: {count} payment, {amount}.",
@@ -296,16 +325,22 @@ async def show_last_payment(turn: Turn) -> None:
 
 
 async def show_reimbursements(turn: Turn) -> None:
-    shop = await _shop(turn)
-    if shop is None:
+    """What the municipality owes the shop and the transfers it ordered, for the owner; a
+    cashier hears who sees them (shop_money.reimbursements_for refuses)."""
+    current = await _acting(turn)
+    if current is None:
         return
     turn.finish()
-    result = await shop_service.statement(turn.uow, shop, turn.now, turn.now)
-    paid = await shop_reimbursements(turn.uow, shop.municipality_id, shop.id)
+    try:
+        owed = await shop_money.reimbursements_for(turn.uow, *current)
+    except DomainError as error:
+        turn.say(error_text(error))
+        return
+    paid = owed.transfers
     texts = [
         t(
             "To be reimbursed by the municipality: {amount}.",
-            amount=Money(result.to_be_reimbursed_cents),
+            amount=Money(owed.owed_cents),
         )
     ]
     if paid.last_ordered_at is not None:
