@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,17 +32,12 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a plain script
 
 from bench.bench_sms import closed_loop, signed_forms
+from tests.serving import listening_port
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent / "buonispesa"
 TOKEN = "bench-token-for-serve-workers"
 IN_FLIGHT = 16
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def wait_healthy(base: str, within: float = 120.0) -> None:
@@ -72,12 +66,19 @@ def start_server(
     }
     env.pop("PUBLIC_BASE_URL", None)
     subprocess.run([str(BIN), "demo"], env=env, cwd=directory, check=True, capture_output=True)
-    port = free_port()
-    command = [str(BIN), "serve", "--port", str(port), "--workers", str(workers)]
-    log = (directory / f"serve-w{workers}-{start}.log").open("wb")
+    # A free port picked by the server itself, read from its banner: none is taken between.
+    command = [str(BIN), "serve", "--port", "0", "--workers", str(workers)]
+    path = directory / f"serve-w{workers}-{start}.log"
+    log = path.open("wb")
     server = subprocess.Popen(command, env=env, cwd=directory, stdout=log, stderr=log)
     log.close()
-    return server, f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while "Running on" not in (output := path.read_text(errors="replace")):
+        if server.poll() is not None or time.monotonic() > deadline:
+            stop_server(server)
+            raise RuntimeError(f"serve did not start:\n{output}")
+        time.sleep(0.2)
+    return server, f"http://127.0.0.1:{listening_port(output)}"
 
 
 def server_errors(directory: Path, workers: int, start: int) -> str:

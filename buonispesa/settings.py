@@ -20,7 +20,8 @@ class Settings(BaseSettings):
 
     database_url: str = Field(DEFAULT_DATABASE_URL, alias="BUONISPESA_DATABASE_URL")
     host: str = Field("127.0.0.1", alias="BUONISPESA_HOST")
-    port: int = Field(8080, alias="BUONISPESA_PORT", ge=1, le=65535)
+    # 0: a free port picked at start (`serve` prints it).
+    port: int = Field(8080, alias="BUONISPESA_PORT", ge=0, le=65535)
     public_base_url: str | None = Field(None, alias="PUBLIC_BASE_URL")
 
     telegram_bot_token: str | None = Field(None, alias="TELEGRAM_BOT_TOKEN")

@@ -6,6 +6,7 @@ import logging
 import os
 import secrets
 import shlex
+import socket
 from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -16,6 +17,7 @@ from rich.markup import escape
 from buonispesa.cli import app
 from buonispesa.cli.common import err, fail, past_ctrl_c, program, say, settings_or_exit
 from buonispesa.cli.work import opening_refused
+from buonispesa.listening import bind_free_port, bound_port
 from core.domain.messages import t
 
 if TYPE_CHECKING:
@@ -37,7 +39,12 @@ def serve(
     ] = None,
     port: Annotated[
         int | None,
-        typer.Option("--port", min=1, max=65535, help="Port to listen on [BUONISPESA_PORT]"),
+        typer.Option(
+            "--port",
+            min=0,
+            max=65535,
+            help="Port to listen on; 0: a free one, printed at start [BUONISPESA_PORT]",
+        ),
     ] = None,
     workers: Annotated[
         int,
@@ -70,19 +77,35 @@ def serve(
             err.print(f"  - {escape(line)}")
         raise typer.Exit(2)
     listen_host = host or settings.host
-    listen_port = port or settings.port
-    if workers > 1 and process_index is None:
+    listen_port = settings.port if port is None else port
+    supervising = workers > 1 and process_index is None
+    # Port 0: bound here on a port the kernel picks, and held, so that no other process
+    # takes it before the server listens; the banner shows that port.
+    held: list[socket.socket] = []
+    if listen_port == 0:
+        try:
+            held = bind_free_port(listen_host, reuse_port=supervising)
+        except OSError as exc:
+            _cannot_listen(listen_host, listen_port, exc)
+        listen_port = bound_port(held)
+    if supervising:
         from buonispesa.processes import refuse_if_taken, supervise
 
         # The children bind with SO_REUSEPORT, which would let them join another group
         # already serving the port (two outbox senders, the rate limit broken): the parent
-        # makes sure the port is free first, and refuses as a single process would.
+        # makes sure the port is free first, and refuses as a single process would. A port
+        # it picked is free, and held until the children stop.
+        if not held:
+            try:
+                refuse_if_taken(listen_host, listen_port)
+            except OSError as exc:
+                _cannot_listen(listen_host, listen_port, exc)
         try:
-            refuse_if_taken(listen_host, listen_port)
-        except OSError as exc:
-            _cannot_listen(listen_host, listen_port, exc)
-        with opening_refused(settings.database_url):
-            code = supervise(settings, listen_host, listen_port, workers)
+            with opening_refused(settings.database_url):
+                code = supervise(settings, listen_host, listen_port, workers)
+        finally:
+            for sock in held:
+                sock.close()
         if code == 0:  # the children stopped on the signal forwarded to them
             _stopped()
         raise typer.Exit(code)
@@ -111,8 +134,10 @@ def serve(
         with opening_refused(settings.database_url):
             web.run_app(
                 _app(settings, listen_host, listen_port, process_index, made_up_token, banner),
-                host=listen_host,
-                port=listen_port,
+                # The held sockets when the port was picked here, else host and port.
+                host=None if held else listen_host,
+                port=None if held else listen_port,
+                sock=held or None,
                 reuse_port=child,
                 # Never the query string (office searches), the client or its Referer.
                 access_log_class=PrivateAccessLogger,

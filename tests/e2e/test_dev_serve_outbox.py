@@ -15,7 +15,7 @@ from buonispesa.demo import DEMO_CITIZENS
 from core.bootstrap import open_core
 from core.domain.messages import Reply, t
 from core.services.outbox import enqueue
-from tests.e2e.test_sms_serve import BIN, Served, _environment, _free_port
+from tests.e2e.test_sms_serve import BIN, Served, _environment
 from tests.integration.test_outbox_worker import rows
 
 
@@ -58,8 +58,7 @@ def test_sms_queued_before_a_development_start_stay_queued(tmp_path: Path) -> No
     queued = asyncio.run(_queue_production_sms(url, 3))
     before = asyncio.run(_states(url))
 
-    port = _free_port()
-    server = Served.start([str(BIN), "serve", "--port", str(port)], env=env, cwd=tmp_path)
+    server = Served.start([str(BIN), "serve", "--port", "0"], env=env, cwd=tmp_path)
     process = server.process
     try:
         output = server.wait_for("Running on")

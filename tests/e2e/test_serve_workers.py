@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from twilio.request_validator import RequestValidator
 
 from buonispesa.demo import DEMO_CITIZENS
-from tests.e2e.test_sms_serve import BIN, Served, _environment, _free_port
+from tests.e2e.test_sms_serve import BIN, Served, _environment
 
 MESSAGES = 12
 
@@ -48,13 +48,13 @@ def _webhook_requests(port: int) -> float:
 def test_two_processes_share_the_port_and_one_delivers(tmp_path: Path) -> None:
     env = _environment(tmp_path / "serve.sqlite3")
     subprocess.run([str(BIN), "demo"], env=env, cwd=tmp_path, check=True, capture_output=True)
-    port = _free_port()
     server = Served.start(
-        [str(BIN), "serve", "--port", str(port), "--workers", "2"], env=env, cwd=tmp_path
+        [str(BIN), "serve", "--port", "0", "--workers", "2"], env=env, cwd=tmp_path
     )
     process = server.process
     try:
         server.wait_for("process 1 (pid", within=60)
+        port = server.port()  # the parent picked it and holds it; both children serve it
         output = server.wait_for("Running on", within=60)
         # The token the parent made up is the one both children check signatures with.
         token = re.search(r"made up for this run:\s+([A-Za-z0-9_-]+)", output)
@@ -97,13 +97,15 @@ def test_a_second_start_on_a_port_in_use_is_refused_before_it_says_anything(
     senders); it is refused as a single process is, and neither prints the banner."""
     env = _environment(tmp_path / "serve.sqlite3")
     subprocess.run([str(BIN), "demo"], env=env, cwd=tmp_path, check=True, capture_output=True)
-    port = _free_port()
-    command = [str(BIN), "serve", "--port", str(port)]
-    server = Served.start([*command, "--workers", "2"], env=env, cwd=tmp_path)
+    server = Served.start(
+        [str(BIN), "serve", "--port", "0", "--workers", "2"], env=env, cwd=tmp_path
+    )
     first = server.process
     try:
         server.wait_for("process 1 (pid", within=60)
+        port = server.port()
         server.wait_for("Running on", within=60)
+        command = [str(BIN), "serve", "--port", str(port)]
         for workers in (["--workers", "2"], []):
             second = subprocess.run(
                 [*command, *workers],

@@ -28,7 +28,6 @@ import itertools
 import os
 import re
 import signal
-import socket
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -45,6 +44,7 @@ from core.bootstrap import Core
 from core.storage import models as m
 from core.storage.engine import make_engine
 from tests.e2e.fake_twilio import FakeTwilio
+from tests.serving import listening_port
 
 pytestmark = pytest.mark.filterwarnings(
     # twilio's asyncio client still uses aiohttp's deprecated BasicAuth.
@@ -57,12 +57,6 @@ CODE = re.compile(r"\b(\d{6,})\b")
 LEASE_SECONDS = 4
 PAYMENTS_PER_SHOP = 4
 _sids = itertools.count(1)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -79,7 +73,6 @@ class Served:
     twilio: FakeTwilio
     env: dict[str, str]
     cwd: Path
-    port: int
     http: aiohttp.ClientSession
     traffic: Traffic = field(default_factory=Traffic)
     process: asyncio.subprocess.Process | None = None
@@ -88,24 +81,34 @@ class Served:
     # then; that second copy may arrive after the next payment was asked for, and is not
     # that payment's code.
     taken: dict[str, set[str]] = field(default_factory=dict)
+    # Where the running process listens: each start picks a free port (`--port 0`), so
+    # none is taken by another process while this one restarts.
+    port: int = 0
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     async def start(self) -> None:
+        logged = len(self.log())
         with (self.cwd / "serve.log").open("ab") as log:
             self.process = await asyncio.create_subprocess_exec(
                 str(BIN),
                 "serve",
                 "--port",
-                str(self.port),
+                "0",
                 env=self.env,
                 cwd=self.cwd,
                 stdout=log,
                 stderr=asyncio.subprocess.STDOUT,
             )
-        deadline = time.monotonic() + 30
+        # As long as the other e2e tests give `serve` to start (a loaded machine is slow).
+        deadline = time.monotonic() + 60
+        while "Running on" not in self.log()[logged:]:
+            assert time.monotonic() < deadline, "serve did not start:\n" + self.log()
+            assert self.process.returncode is None, self.log()
+            await asyncio.sleep(0.1)
+        self.port = listening_port(self.log()[logged:])
         while time.monotonic() < deadline:
             with contextlib.suppress(aiohttp.ClientError):
                 async with self.http.get(self.base_url + "/healthz") as response:
@@ -121,7 +124,8 @@ class Served:
         await self.process.wait()
 
     def log(self) -> str:
-        return (self.cwd / "serve.log").read_text(encoding="utf-8", errors="replace")
+        log = self.cwd / "serve.log"
+        return log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
 
     async def sms(self, sender: str, body: str, within: float = 60.0) -> None:
         """Post an inbound SMS until it is answered 200, with one MessageSid throughout."""
@@ -133,13 +137,17 @@ class Served:
             "To": DEMO_SMS_NUMBER,
             "Body": body,
         }
-        url = self.base_url + "/sms/twilio"
-        signature = RequestValidator(self.twilio.auth_token).compute_signature(url, fields)
+        # Signed for the public address (a proxy's in production), posted to the port the
+        # process listens on now: a post retried across a restart goes to the new one.
+        public = self.env["PUBLIC_BASE_URL"] + "/sms/twilio"
+        signature = RequestValidator(self.twilio.auth_token).compute_signature(public, fields)
         deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             try:
                 async with self.http.post(
-                    url, data=fields, headers={"X-Twilio-Signature": signature}
+                    self.base_url + "/sms/twilio",
+                    data=fields,
+                    headers={"X-Twilio-Signature": signature},
                 ) as response:
                     if response.status == 200:
                         self.traffic.answered[sid] = (sender, body)
@@ -169,12 +177,12 @@ async def served(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
     # process knowing: they are sent again once their lease runs out (duplicates).
     twilio = FakeTwilio(answer_after=request.param)
     await twilio.start()
-    port = free_port()
     keep = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "TELEGRAM_"))}
     env = {
         **keep,
         "BUONISPESA_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'crash.sqlite3'}",
-        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        # Twilio calls (and signs) the public address; the process listens behind it.
+        "PUBLIC_BASE_URL": "https://sms.example.org",
         "TWILIO_ACCOUNT_SID": twilio.account_sid,
         "TWILIO_AUTH_TOKEN": twilio.auth_token,
         "TWILIO_FROM_NUMBER": "+390733905999",
@@ -192,7 +200,7 @@ async def served(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
     )
     assert await demo.wait() == 0
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20)) as http:
-        server = Served(twilio, env, tmp_path, port, http)
+        server = Served(twilio, env, tmp_path, http)
         try:
             yield server
         finally:

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,14 +24,9 @@ from buonispesa.server import build_app
 from buonispesa.settings import Settings
 from core.bootstrap import Core
 from core.storage.engine import make_engine
+from tests.serving import listening_port
 
 BIN = Path(sys.executable).parent / "buonispesa"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _environment(database: Path, **extra: str) -> dict[str, str]:
@@ -57,6 +53,10 @@ class Served:
     def output(self) -> str:
         return self.log.read_text(encoding="utf-8")
 
+    def port(self, within: float = 60.0) -> int:
+        """The port `serve --port 0` printed it listens on, once it listens."""
+        return listening_port(self.wait_for("Running on", within))
+
     def wait_for(self, text: str, within: float = 60.0) -> str:
         deadline = time.monotonic() + within
         while time.monotonic() < deadline:
@@ -73,11 +73,10 @@ class Served:
 def served(tmp_path: Path) -> Iterator[tuple[Served, int]]:
     env = _environment(tmp_path / "serve.sqlite3")
     subprocess.run([str(BIN), "demo"], env=env, cwd=tmp_path, check=True, capture_output=True)
-    port = _free_port()
-    server = Served.start([str(BIN), "serve", "--port", str(port)], env=env, cwd=tmp_path)
+    server = Served.start([str(BIN), "serve", "--port", "0"], env=env, cwd=tmp_path)
     process = server.process
     try:
-        yield server, port
+        yield server, server.port()
     finally:
         if process.poll() is None:
             process.kill()
@@ -104,6 +103,39 @@ def test_development_serve_prints_a_signed_curl_that_works(served: tuple[Served,
 
     server.process.send_signal(signal.SIGINT)
     assert server.process.wait(timeout=20) == 0
+
+
+def test_port_zero_listens_on_a_free_port_and_prints_it(served: tuple[Served, int]) -> None:
+    """`serve --port 0`: the kernel picks the port, held from the start; the banner, the
+    printed curl and aiohttp's line all show it, and the SMS webhook answers there."""
+    server, port = served
+    output = server.wait_for("Running on")
+    assert port != 0
+    assert f"Running on http://127.0.0.1:{port}" in output
+    assert ":0/" not in output and "127.0.0.1:0 " not in output
+    found = re.search(r"made up for this run: ([A-Za-z0-9_-]+)\.", " ".join(output.split()))
+    assert found is not None, output
+    url = f"http://127.0.0.1:{port}/sms/twilio"
+    form = {"From": "+393331000001", "To": "+390733905000", "Body": "SALDO"}
+    form["MessageSid"] = "SM" + "7" * 32
+    signature = RequestValidator(found.group(1)).compute_signature(url, form)
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request(
+            "POST",
+            "/sms/twilio",
+            body=urllib.parse.urlencode(form),
+            headers={
+                "X-Twilio-Signature": signature,
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+        )
+        answer = connection.getresponse()
+        assert answer.status == 200
+        assert answer.read().decode().endswith("<Response></Response>")
+    finally:
+        connection.close()
+    assert "300,00" in server.wait_for("SMS to +393331000001")
 
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -256,8 +288,7 @@ def test_development_serve_never_prints_the_operators_token(tmp_path: Path) -> N
     secret = "operators-own-secret-token-42"
     env = _environment(tmp_path / "serve.sqlite3", TWILIO_AUTH_TOKEN=secret)
     subprocess.run([str(BIN), "demo"], env=env, cwd=tmp_path, check=True, capture_output=True)
-    port = _free_port()
-    server = Served.start([str(BIN), "serve", "--port", str(port)], env=env, cwd=tmp_path)
+    server = Served.start([str(BIN), "serve", "--port", "0"], env=env, cwd=tmp_path)
     process = server.process
     try:
         output = server.wait_for("Running on")

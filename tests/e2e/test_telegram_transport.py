@@ -87,17 +87,18 @@ async def test_a_server_that_does_not_answer_times_out() -> None:
 
 
 async def test_a_closed_port_is_a_network_error() -> None:
+    # Bound and held, never listening: the connection is refused, and no other process
+    # can start listening there during the test.
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    # Nobody listens there now: the connection is refused.
-    request = AiohttpRequest()
-    await request.initialize()
-    try:
-        with pytest.raises(NetworkError, match=r"aiohttp\.Client"):
-            await request.post(f"http://127.0.0.1:{port}/bot{TOKEN}/getMe")
-    finally:
-        await request.shutdown()
+        request = AiohttpRequest()
+        await request.initialize()
+        try:
+            with pytest.raises(NetworkError, match=r"aiohttp\.Client"):
+                await request.post(f"http://127.0.0.1:{port}/bot{TOKEN}/getMe")
+        finally:
+            await request.shutdown()
 
 
 async def test_it_refuses_to_send_before_initialize_and_after_shutdown(fake: FakeTelegram) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -128,15 +127,9 @@ def test_ctrl_c_in_the_chat_leaves_at_once_with_the_sentence(tmp_path: Path) -> 
     assert said.strip() == INTERRUPTED
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_ctrl_c_stops_the_server_with_one_line(tmp_path: Path) -> None:
     run(tmp_path, "migrate")
-    process = start(tmp_path, "serve", "--host", "127.0.0.1", "--port", str(free_port()))
+    process = start(tmp_path, "serve", "--host", "127.0.0.1", "--port", "0")
     assert process.stderr is not None
     # The banner's last line, once the port is bound.
     read_until(process.stderr, b"Running on", process)

@@ -8,7 +8,7 @@ import asyncio
 import logging
 import re
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from sqlalchemy import text
@@ -28,11 +28,13 @@ pytestmark = pytest.mark.filterwarnings(
 CITIZEN = "+393331234567"
 
 
-def _closed_port() -> int:
-    """A local port nobody listens on: connecting to it is refused."""
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A local port nobody listens on: connecting to it is refused. Held bound (not
+    listening) for the test, so that no other process starts listening there."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+        yield int(sock.getsockname()[1])
 
 
 async def _from_number(_municipality: int | None) -> str:
@@ -44,7 +46,7 @@ def outbox_lines(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
 
 
 async def test_each_failed_attempt_is_a_warning_and_the_giving_up_an_error(
-    core: Core, clock: FakeClock, caplog: pytest.LogCaptureFixture
+    core: Core, clock: FakeClock, caplog: pytest.LogCaptureFixture, closed_port: int
 ) -> None:
     """The provider refuses connections (a firewall, a wrong TWILIO_API_BASE_URL): the
     real Twilio client gets ConnectionRefused at every attempt."""
@@ -55,7 +57,7 @@ async def test_each_failed_attempt_is_a_warning_and_the_giving_up_an_error(
         auth_token="secret",
         from_number=_from_number,
         limiter=sms_limiter(1000),
-        api_base_url=f"http://127.0.0.1:{_closed_port()}",
+        api_base_url=f"http://127.0.0.1:{closed_port}",
     )
     await sender.start()
     try:
