@@ -1,9 +1,10 @@
 """A cashier's refund waits for the customer's code, and the chat the code went to stops
 being the customer's: the Telegram chat unlinked (it proved a delegate's number, or the
 office gave a new phone), the office's new phone, the delegate removed, the customer
-erased. The request is void in the same transaction, the till that types the code refunds nothing, and a code
-not sent yet never reaches that chat: its message is closed unsent and scrubbed, as a
-cancelled payment's is (core.services.refund_codes.void_refund_codes_gone_elsewhere).
+erased. The request is void in the same transaction, the till that types the code
+refunds nothing, and a code not sent yet never reaches that chat: its message is closed
+unsent and scrubbed, as a cancelled payment's is
+(core.services.refund_codes.void_refund_codes_gone_elsewhere).
 On PostgreSQL a STORNO that read the old phone just before the change committed writes
 no code for it: the database refuses the row (migration 0038_code_destination_guard) and
 the turn runs again, its code going to the new phone. On SQLite and PostgreSQL (the
