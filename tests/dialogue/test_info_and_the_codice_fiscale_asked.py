@@ -231,4 +231,5 @@ async def test_how_much_as_a_first_message_says_how_to_apply(core: Core) -> None
 async def test_how_much_asked_by_a_citizen_names_no_domanda(core: Core) -> None:
     town = await make_town(core, citizens=1)
     replies = await Chat(core, town.citizen_phones[0]).send("quanti soldi mi date?")
-    assert msgids(replies) == [HOW_MUCH]
+    # Her own balance's word after it (test_first_words_about_the_money), never DOMANDA.
+    assert msgids(replies) == [HOW_MUCH, "To see what you have left, write SALDO."]
