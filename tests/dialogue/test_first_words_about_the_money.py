@@ -11,11 +11,13 @@ and from a known citizen, as before."""
 
 from __future__ import annotations
 
+import pytest
+
 from core.bootstrap import Core
 from core.dialogue.commands.reading import parse
 from core.dialogue.inbound import Channel
 from core.dialogue.questions import question_of
-from tests.dialogue.harness import Chat, msgids, town_with_open_window
+from tests.dialogue.harness import Chat, msgids, options, town_with_open_window
 from tests.dialogue.test_asking_for_a_language import said
 
 HOW_MUCH = (
@@ -83,3 +85,50 @@ async def test_a_citizen_asking_how_much_hears_the_amounts_and_her_balance_word(
     # Her balance asked is her balance, as before.
     for text in ("how much do I have?", "quanto ho?", "SALDO"):
         assert BALANCE in msgids(await chat.send(text)), text
+
+
+@pytest.mark.parametrize("first", ["AIUTO", "HELP", "grazie", "thanks"])
+async def test_a_first_help_or_thanks_by_sms_says_what_this_number_is(
+    core: Core, first: str
+) -> None:
+    """Before, the words alone (or "You're welcome!"): nothing said whose number this is."""
+    await town_with_open_window(core)
+    chat = Chat(core, "+393471992201")
+    replies = await chat.send(first)
+    assert msgids(replies) == [WELCOME, FIRST_HELP]
+    italian = first in ("AIUTO", "grazie")
+    text = said(replies, "it" if italian else "en")
+    if italian:
+        assert text.startswith("Ti diamo il benvenuto nel servizio buoni spesa del Comune di")
+        assert "DOMANDA" in text
+    else:
+        assert text.startswith("Welcome to the grocery vouchers of")
+        assert "APPLY" in text
+    # Thanked later (in the chat's language): the short answer, never the welcome again.
+    replies = await chat.send("grazie" if italian else "thanks")
+    assert msgids(replies) == [YOU_ARE_WELCOME]
+
+
+async def test_a_first_question_mark_says_what_this_number_is(core: Core) -> None:
+    await town_with_open_window(core)
+    replies = await Chat(core, "+393471992202").send("?")
+    assert msgids(replies)[0] == WELCOME
+    assert "apply" in options(replies)
+
+
+@pytest.mark.parametrize("first", ["AIUTO", "grazie", "thanks"])
+async def test_a_first_help_or_thanks_on_telegram_has_the_welcome_and_the_menu(
+    core: Core, first: str
+) -> None:
+    await town_with_open_window(core)
+    chat = Chat(core, "7992203", channel=Channel.TELEGRAM, language_hint="en")
+    replies = await chat.send(first)
+    assert msgids(replies)[0] == WELCOME
+    assert "apply" in options(replies)
+    assert WELCOME not in msgids(await chat.send("thanks"))
+
+
+async def test_a_citizens_first_help_or_thanks_is_as_before(core: Core) -> None:
+    town = await town_with_open_window(core, citizens=2)
+    assert msgids(await Chat(core, town.citizen_phones[0]).send("grazie")) == [YOU_ARE_WELCOME]
+    assert msgids(await Chat(core, town.citizen_phones[1]).send("AIUTO")) == [FIRST_HELP]
