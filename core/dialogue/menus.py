@@ -13,6 +13,7 @@ from core.domain.channels import Channel
 from core.domain.messages import Option, Reply, Text, t
 from core.domain.shops import MemberRole, ShopCategory, ShopStatus
 from core.i18n import supported
+from core.services import delegates, identity
 
 CATEGORY_LABELS: dict[ShopCategory, Text] = {
     ShopCategory.GROCERY: t("Grocery"),
@@ -311,6 +312,20 @@ def asks_what_this_is(text: str | None) -> bool:
     return fold(text).strip("/!?. ") == "info"
 
 
+async def is_unknown_number(turn: Turn) -> bool:
+    """Whether this chat is nobody the town knows: no citizen's, no shop's (nor a shop
+    staff's phone), no delegate's."""
+    if await is_shop_member(turn) or await turn.citizen() is not None:
+        return False
+    phone = turn.phone()
+    if phone is None:
+        return True
+    town = turn.town.id
+    if await identity.is_shop_phone(turn.uow, town, phone=phone):
+        return False
+    return await delegates.represented_by(turn.uow, town, phone) is None
+
+
 async def say_help(turn: Turn, *, understood: bool = True, in_words: bool = False) -> None:
     """The help; outside a request, a number typed next picks the help's word in that place
     (inside one, the question asked again keeps its own numbers). By SMS a citizen outside
@@ -335,8 +350,15 @@ async def say_help(turn: Turn, *, understood: bool = True, in_words: bool = Fals
     else:
         texts, keys = help_of(shop=shop, community=community_on(turn))
     # INFO as a chat's first message asks what this number is, which the help alone never
-    # said: the welcome (whose town and vouchers it is) comes first.
-    info = turn.new_chat and not asked and not shop and asks_what_this_is(turn.inbound.text)
+    # said: the welcome (whose town and vouchers it is) comes first. So for any help asked
+    # (AIUTO, HELP, "?", "grazie") as the first message of a number the town does not
+    # know, who had the words without a line on whose number this is.
+    info = (
+        turn.new_chat
+        and not asked
+        and not shop
+        and (asks_what_this_is(turn.inbound.text) or (understood and await is_unknown_number(turn)))
+    )
     if (
         turn.new_chat
         and not asked

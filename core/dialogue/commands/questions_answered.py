@@ -36,6 +36,7 @@ from core.dialogue.flows import citizen as citizen_requests
 from core.dialogue.flows.base import VERIFY
 from core.dialogue.menus import (
     is_shop_member,
+    is_unknown_number,
     office_contact,
     say_help,
     show_menu,
@@ -92,7 +93,12 @@ async def say_lost_phone(turn: Turn) -> None:
 async def answer_in_words(turn: Turn, name: str, arg: str) -> bool:
     """Answer the question in words `name` names (True); False, saying nothing, for
     another command (run's)."""
-    if name == "thanks" and turn.channel == Channel.TELEGRAM:
+    if name == "thanks" and turn.new_chat and turn.flow is None and await is_unknown_number(turn):
+        # "Grazie" as the first message of a number the town does not know (an SMS passed
+        # on, a leaflet): "You're welcome!" told nothing of whose number this is. The
+        # welcome and the words, as for INFO (menus.say_help).
+        await say_help(turn)
+    elif name == "thanks" and turn.channel == Channel.TELEGRAM:
         # On Telegram the menu's buttons under it, as under any answer that leaves nothing
         # asked: someone who taps rather than types has a button left.
         await show_menu(turn, t("You're welcome!"))

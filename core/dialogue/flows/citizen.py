@@ -319,20 +319,29 @@ async def say_who_can_apply(turn: Turn) -> None:
     turn.say(rules)
 
 
+# After how much the vouchers are, to a citizen the town knows: what she has is SALDO's.
+SALDO_FOR_HERS = t("To see what you have left, write SALDO.")
+
+
 async def say_with_how_to_apply(turn: Turn, said: Text) -> None:
     """`said` (how much the vouchers are), then how to apply, to whoever could while the
     window is open: not a shop's number, nor a citizen the town knows (her vouchers are
     SALDO's), nor someone in the middle of a request (her application's question follows).
     In the same SMS when it fits; as a chat's first message, whose writer knows
     nothing of the service yet, in a second one (the amounts alone left "quanti soldi mi
-    date?" with no next step); otherwise left out, as for say_who_can_apply."""
-    if (
-        turn.flow is not None
-        or await turn.citizen() is not None
-        or await turn.memberships()
-        or await shop_number(turn) is not None
-    ):
+    date?" with no next step); otherwise left out, as for say_who_can_apply. A citizen the
+    town knows hears the word for her own balance after it (SALDO_FOR_HERS), in a second
+    SMS where one does not hold both: "how much money can I get?" was her balance alone,
+    and "quanto mi spetta?" the rules alone."""
+    if turn.flow is not None or await turn.memberships() or await shop_number(turn) is not None:
         turn.say(said)
+        return
+    if await turn.citizen() is not None:
+        if not turn.is_sms or turn.fits_sms([said, SALDO_FOR_HERS]):
+            turn.say(said, SALDO_FOR_HERS)
+        else:
+            turn.say(said)
+            turn.say(SALDO_FOR_HERS)
         return
     round_ = await current_round(turn.uow, turn.town.id)
     to_apply = t("To apply, write DOMANDA.")

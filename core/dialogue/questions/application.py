@@ -72,6 +72,14 @@ _MAY_APPLY = frozenset({"puo", "possono", "spettano", "spetta", "diritto", "can"
 # "Quanto danno?", "quanti soldi danno di buoni?", "how much do they give?": the town's
 # amounts by household size, not the balance the money words would otherwise ask.
 _GIVEN_OUT = frozenset({"danno", "date", "da", "dà", "spetta", "spettano", "give", "gives"})
+# "Quanto posso avere?", "a quanto ho diritto?", "how much money can I get?", "how much am I
+# entitled to?": the same question as the town's amounts, asked of oneself; not the balance
+# ("how much do I have?"), nor what is left of it (_STILL, _REMAINS), nor what was had.
+_TO_GET = frozenset(
+    {"avere", "ricevere", "prendere", "ottenere", "diritto", "spetterebbe", "get", "receive",
+     "entitled", "eligible"}
+)  # fmt: skip
+_HAD = frozenset({"did", "got", "ancora", "still", "left", "resta", "rimane", "rimasto"})
 # "Quando scade la domanda?", "fino a quando posso fare domanda?", "quando chiudono le
 # domande?", "until when can I apply?": when the application window closes (or opens), told
 # with what to write next; never an application started, which the keyword DOMANDA inside

@@ -9,10 +9,12 @@ from core.dialogue.questions.application import (
     _APPLYING,
     _ENTITLED,
     _GIVEN_OUT,
+    _HAD,
     _MAY_APPLY,
     _PROGRESS,
     _STATUS_KEYWORDS,
     _TO_APPLY,
+    _TO_GET,
     _VOUCHERS,
     _WANT,
     _WINDOW_EDGE,
@@ -95,9 +97,12 @@ def need_or_worry(asked: Asked) -> Request | ReadOn:
     forgot = said & _FORGOT or {"non", "ricordo"} <= said or pairs & _CANT_REMEMBER
     if forgot and said & (_CODE_WORDS | _PIN) and not said & {"fiscale"}:
         return ("forgot_code", "") if keywords <= _CARD_KEYWORDS else None
+    how_much_given = said & _HOW_MUCH or pairs.intersection(_ENGLISH_HOW_MUCH)
+    if how_much_given and said & _TO_GET and not said & (_NEGATION | _HAD):
+        # Before who may apply: "a quanto ho diritto?" asks how much, not who.
+        return ("how_much_given", "") if not keywords else None
     if pairs & _ENTITLED or (said & _WHO and said & _MAY_APPLY and said & (_VOUCHERS | {"apply"})):
         return ("who_can_apply", "") if keywords <= _APPLY_KEYWORDS else None
-    how_much_given = said & _HOW_MUCH or pairs.intersection(_ENGLISH_HOW_MUCH)
     if how_much_given and said & _GIVEN_OUT and not said & _NEGATION:
         return ("how_much_given", "") if not keywords else None
     told = said & _WHO and said & _TELL
