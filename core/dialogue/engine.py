@@ -62,6 +62,7 @@ from core.dialogue.state import ChatMemory, FlowState, load_memory, memory_to_sa
 from core.dialogue.words import (
     after_paga_slip,
     codice_fiscale_written,
+    gives_up,
     has_digits,
     menu_digit_and_phone,
     payer_and_amount,
@@ -518,6 +519,18 @@ class DialogueEngine:
             # code): the statement, as RESOCONTO OGGI there, the payment still waiting named
             # first; never a code of the wrong kind nor "write the code" again.
             command = questions.shop_question(inbound.text)
+        if (
+            command is None
+            and inp.choice is None
+            and open_flow is not None
+            and turn.step is not None
+            and gives_up(inbound.text)
+            and open_flow.stopped_in_words(turn) is not None
+        ):
+            # "Basta", "lascia stare" at an application's question: ANNULLA, said so (not
+            # "this is not a codice fiscale"). Only where the flow allows it: at a till's
+            # amount "basta" stops nothing.
+            command = ("cancel", commands.GAVE_UP)
         at = (turn.flow, turn.step)
         # The conversation as it stood before this message (the previous turn's time).
         pause = turn.now - _aware(routing.conversation.updated_at)

@@ -25,6 +25,7 @@ from __future__ import annotations
 from core.dialogue.words.answers import (
     NO,
     YES,
+    gives_up,
     says_dont_know,
     says_nobody,
     wants_to_add,
@@ -121,6 +122,7 @@ __all__ = [
     "euro_and_cents",
     "fold",
     "forget_messages",
+    "gives_up",
     "has_digits",
     "household_count",
     "is_currency",
