@@ -61,6 +61,7 @@ from core.dialogue.plain_turn import MAX_ADDRESS, PlainTurn, routed
 from core.dialogue.state import ChatMemory, FlowState, load_memory, memory_to_save
 from core.dialogue.words import (
     after_paga_slip,
+    amount_alone,
     codice_fiscale_written,
     gives_up,
     has_digits,
@@ -766,6 +767,12 @@ class DialogueEngine:
             return
         if await stray_codes.on_words_while_paying(turn):
             # "no", "ok" in answer to a payment code: the payment, and how to answer it.
+            return
+        if amount_alone(turn.inbound.text) and not await is_shop_member(turn):
+            # "50 euro" with nothing asked, from someone at a till who thinks she pays by
+            # typing it (a payment waiting for her code was named above): how paying works,
+            # not the list of every word. A shop's chat gets its help, which names PAGA.
+            turn.say(commands.AMOUNT_TYPED)
             return
         if listed is not None and await after_list(turn, listed):
             # "TESTVILLE", "via roma" right after the shop list (a keyword's slip, above,

@@ -30,6 +30,7 @@ never read them.
 from __future__ import annotations
 
 from core.dialogue.commands.answers import (
+    AMOUNT_TYPED,
     CARD_TROUBLE,
     CODE_NOTHING_WAITS,
     CODE_OF_A_DRAFT,
@@ -86,6 +87,7 @@ from core.dialogue.commands.typos import (
 from core.dialogue.menus import LANGUAGE_DONE, LANGUAGE_KEPT
 
 __all__ = [
+    "AMOUNT_TYPED",
     "CARD_TROUBLE",
     "CODE_NOTHING_WAITS",
     "CODE_OF_A_DRAFT",
