@@ -61,7 +61,9 @@ from core.dialogue.plain_turn import MAX_ADDRESS, PlainTurn, routed
 from core.dialogue.state import ChatMemory, FlowState, load_memory, memory_to_save
 from core.dialogue.words import (
     after_paga_slip,
+    amount_alone,
     codice_fiscale_written,
+    gives_up,
     has_digits,
     menu_digit_and_phone,
     payer_and_amount,
@@ -518,6 +520,18 @@ class DialogueEngine:
             # code): the statement, as RESOCONTO OGGI there, the payment still waiting named
             # first; never a code of the wrong kind nor "write the code" again.
             command = questions.shop_question(inbound.text)
+        if (
+            command is None
+            and inp.choice is None
+            and open_flow is not None
+            and turn.step is not None
+            and gives_up(inbound.text)
+            and open_flow.stopped_in_words(turn) is not None
+        ):
+            # "Basta", "lascia stare" at an application's question: ANNULLA, said so (not
+            # "this is not a codice fiscale"). Only where the flow allows it: at a till's
+            # amount "basta" stops nothing.
+            command = ("cancel", commands.GAVE_UP)
         at = (turn.flow, turn.step)
         # The conversation as it stood before this message (the previous turn's time).
         pause = turn.now - _aware(routing.conversation.updated_at)
@@ -753,6 +767,12 @@ class DialogueEngine:
             return
         if await stray_codes.on_words_while_paying(turn):
             # "no", "ok" in answer to a payment code: the payment, and how to answer it.
+            return
+        if amount_alone(turn.inbound.text) and not await is_shop_member(turn):
+            # "50 euro" with nothing asked, from someone at a till who thinks she pays by
+            # typing it (a payment waiting for her code was named above): how paying works,
+            # not the list of every word. A shop's chat gets its help, which names PAGA.
+            turn.say(commands.AMOUNT_TYPED)
             return
         if listed is not None and await after_list(turn, listed):
             # "TESTVILLE", "via roma" right after the shop list (a keyword's slip, above,

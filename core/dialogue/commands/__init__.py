@@ -16,7 +16,8 @@ A package of small modules, one for each part of a command's life:
 - typos: a keyword with a slip, run or suggested (typo_of, on_typo);
 - running: what each command does (run), a deep link, the shop a member's chat chooses;
 - questions_answered: the answers to questions said in words (answer_in_words);
-- cancelling: ANNULLA (cancel) and a payment refused in words (refuse_in_words);
+- cancelling: ANNULLA (cancel, also words giving up at a question: GAVE_UP) and a payment
+  refused in words (refuse_in_words);
 - interruptions: a request made half-way through another (interrupt, remind, reprompt);
 - language: LINGUA (set_language) and the way to English (hint_english);
 - answers: the texts the commands answer with that others name.
@@ -29,6 +30,7 @@ never read them.
 from __future__ import annotations
 
 from core.dialogue.commands.answers import (
+    AMOUNT_TYPED,
     CARD_TROUBLE,
     CODE_NOTHING_WAITS,
     CODE_OF_A_DRAFT,
@@ -53,7 +55,7 @@ from core.dialogue.commands.answers import (
     VOUCHERS_DO_NOT_EXPIRE,
     WHAT_TO_BUY,
 )
-from core.dialogue.commands.cancelling import refuse_in_words
+from core.dialogue.commands.cancelling import GAVE_UP, refuse_in_words
 from core.dialogue.commands.interruptions import interrupt, remind, reprompt, says
 from core.dialogue.commands.language import hint_english, set_language
 from core.dialogue.commands.questions_answered import say_code_came, say_lost_card
@@ -85,6 +87,7 @@ from core.dialogue.commands.typos import (
 from core.dialogue.menus import LANGUAGE_DONE, LANGUAGE_KEPT
 
 __all__ = [
+    "AMOUNT_TYPED",
     "CARD_TROUBLE",
     "CODE_NOTHING_WAITS",
     "CODE_OF_A_DRAFT",
@@ -96,6 +99,7 @@ __all__ = [
     "EXACT_ONLY",
     "FLOW_COMMANDS",
     "FORGOT_CODE",
+    "GAVE_UP",
     "HOUSEHOLD_CHANGED",
     "HOW_MANY_AT_HOME",
     "HOW_TO_PAY",

@@ -70,6 +70,13 @@ HOW_TO_PAY = t(
     "the cashier and the vouchers pay. NEGOZI says where."
 )
 
+# "50 euro", "50", "€ 50" from a citizen with nothing asked: at a till, trying to pay (or
+# asking for money). Nobody pays by typing an amount: the shop starts the payment, and the
+# code that comes is told to the cashier. A shop's chat gets its help (PAGA) instead.
+AMOUNT_TYPED = t(
+    "No need to write amounts: at the till the shop starts the payment, and a code comes "
+    "to you to tell the cashier. To see how much you have, write SALDO."
+)
 
 # "Mio marito è morto", "è nato mio nipote", "mia figlia è andata via di casa": the
 # household changed, which the office records (the application and its amount follow).

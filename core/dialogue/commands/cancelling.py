@@ -15,10 +15,15 @@ from core.dialogue.refusal_words import CANCEL_IN_WORDS, NOT_ME
 from core.dialogue.state import ApplyState
 from core.domain.messages import t
 
+# The argument of a cancel that was words giving up at a question ("basta", "lascia
+# stare": words.gives_up, read by the engine where the flow's stopped_in_words allows).
+GAVE_UP = "gave_up"
 
-async def cancel(turn: Turn) -> None:
+
+async def cancel(turn: Turn, *, gave_up: bool = False) -> None:
     """ANNULLA: what this chat has under way, cancelled and said; else that there is
-    nothing to cancel."""
+    nothing to cancel. `gave_up`: said in words at a question, which the flow answers
+    with its own sentence (Flow.stopped_in_words) rather than "Cancelled."."""
     flow = FLOWS.get(turn.flow or "")
     if flow is None and await stray_codes.refuse_payments(turn):
         return
@@ -34,6 +39,7 @@ async def cancel(turn: Turn) -> None:
         await show_menu(turn, t("There is nothing to cancel."))
         return
     editing = isinstance(turn.state, ApplyState) and turn.state.mode == "edit"
+    stopped = flow.stopped_in_words(turn) if gave_up else None
     await flow.on_cancel(turn)
     flow.drop_draft(turn)
     turn.finish()
@@ -52,7 +58,12 @@ async def cancel(turn: Turn) -> None:
         # sentence alone: the menu after it would be a second SMS.
         turn.say(waiting)
         return
-    await show_menu(turn, waiting or t("Cancelled."))
+    if stopped is not None and waiting is None and turn.is_sms:
+        # By SMS the sentence alone: it says how to start again, and the menu after it
+        # would be a second SMS.
+        turn.say(stopped)
+        return
+    await show_menu(turn, waiting or stopped or t("Cancelled."))
 
 
 async def refuse_in_words(turn: Turn, kind: str) -> None:

@@ -1,7 +1,7 @@
 """The answers to questions said in words with nothing asked (questions.unasked names
-them): thanks and greetings, a card lost, a delegation, the amounts given, a code that
-came or did not, a payment refused, bills, a lost job, a scam, how to pay, STOP in a
-sentence, and "negozio" alone."""
+them): thanks and greetings, a card or a phone lost (or both), a delegation, the amounts
+given, a code that came or did not, a payment refused, bills, a lost job, a scam, how to
+pay, STOP in a sentence, and "negozio" alone."""
 
 from __future__ import annotations
 
@@ -45,13 +45,14 @@ from core.dialogue.menus import (
 )
 from core.dialogue.payment_trouble import say_why_refused
 from core.dialogue.questions import (
+    AND_CARD,
     APOLOGY,
     CHILDREN_ARG,
     LARGEST_HOUSEHOLD,
     SHOP_OR_SHOPS,
 )
 from core.domain.channels import Channel
-from core.domain.messages import Option, t
+from core.domain.messages import Option, Text, t
 
 
 async def say_code_came(turn: Turn) -> None:
@@ -69,25 +70,37 @@ async def say_code_came(turn: Turn) -> None:
     turn.say(CODE_NOTHING_WAITS)
 
 
-def say_lost_card(turn: Turn) -> None:
+def _tell_the_office(turn: Turn, *answers: tuple[Text, Text]) -> None:
+    """What to tell the office (each answer with, by SMS, its form naming UFFICIO), then
+    how to reach it: one message where it fits (never by SMS for two answers: each is an
+    SMS of its own, the contact after it when both fit one)."""
     contact = office_contact(turn)
-    if not turn.is_sms or turn.fits_sms([LOST_CARD, contact]):
-        turn.say(LOST_CARD, contact)
-    else:
-        turn.say(LOST_CARD_ASK_OFFICE)
+    if not turn.is_sms:
+        turn.say(*(answer for answer, _ in answers), contact)
+        return
+    for answer, ask_office in answers:
+        if turn.fits_sms([answer, contact]):
+            turn.say(answer, contact)
+        else:
+            turn.say(ask_office)
 
 
-async def say_lost_phone(turn: Turn) -> None:
+_CARD_LOST = (LOST_CARD, LOST_CARD_ASK_OFFICE)
+_PHONE_LOST = (LOST_PHONE, LOST_PHONE_ASK_OFFICE)
+
+
+def say_lost_card(turn: Turn) -> None:
+    _tell_the_office(turn, _CARD_LOST)
+
+
+async def say_lost_phone(turn: Turn, *, card: bool = False) -> None:
     """A phone lost or stolen: a payment waiting for a code sent to it is cancelled (the
     code is on the lost phone, and whoever holds it could pay with it; this chat could
     refuse it with ANNULLA anyway), then what to do: the office moves the vouchers to a
-    new number (NEW_NUMBER's path), with its contact when it fits the SMS."""
+    new number (NEW_NUMBER's path), with its contact when it fits the SMS. With `card`
+    (the card lost with it, questions.AND_CARD) the lost card's answer too."""
     await stray_codes.cancel_for_lost_phone(turn)
-    contact = office_contact(turn)
-    if not turn.is_sms or turn.fits_sms([LOST_PHONE, contact]):
-        turn.say(LOST_PHONE, contact)
-    else:
-        turn.say(LOST_PHONE_ASK_OFFICE)
+    _tell_the_office(turn, _PHONE_LOST, *((_CARD_LOST,) if card else ()))
 
 
 async def answer_in_words(turn: Turn, name: str, arg: str) -> bool:
@@ -134,7 +147,7 @@ async def answer_in_words(turn: Turn, name: str, arg: str) -> bool:
         # A shop's phone: its till and cashiers are the shop's business (the help).
         await say_help(turn, understood=False)
     elif name == "lost_phone":
-        await say_lost_phone(turn)
+        await say_lost_phone(turn, card=arg == AND_CARD)
     elif name == "other_card":
         turn.say(OTHER_CARD_LOST)
     elif name == "delegation":

@@ -14,7 +14,7 @@ from core.dialogue.commands.answers import (
     NOT_ENOUGH_AT_THE_TILL,
     TILL_CLOSED,
 )
-from core.dialogue.commands.cancelling import cancel, refuse_in_words
+from core.dialogue.commands.cancelling import GAVE_UP, cancel, refuse_in_words
 from core.dialogue.commands.interruptions import interrupt, remind, reprompt, says
 from core.dialogue.commands.language import set_language
 from core.dialogue.commands.questions_answered import answer_in_words
@@ -101,7 +101,7 @@ async def run(turn: Turn, name: str, arg: str) -> None:
             # Anywhere else ESCI is what it always was: ANNULLA.
             await run(turn, "cancel", arg)
     elif name == "cancel":
-        await cancel(turn)
+        await cancel(turn, gave_up=arg == GAVE_UP)
     elif name == REFUSE_PAYMENT:
         await refuse_in_words(turn, arg)
     elif name == CONFIRM_NOT_ME:

@@ -124,6 +124,10 @@ NOT_YEARLY = t(
 # "Ho la pensione" where work is asked: the pension has a question of its own, next.
 PENSION_IS_NEXT = t("The pension is the next question: this one is only about income from work.")
 
+# "Basta", "lascia stare" at a question of a new application (Flow.stopped_in_words): the
+# draft is given up as ANNULLA gives it up, and she is told nothing went to the office.
+APPLICATION_STOPPED = t("Application stopped: nothing was sent. To start again, write DOMANDA.")
+
 # The household's work or pension asked again about the others at home, after the applicant
 # answered for herself ("non lavoro"): how many they are, besides her.
 _ABOUT_THE_OTHERS = {
@@ -211,6 +215,13 @@ class ApplyFlow(ConfirmedFlow[ApplyState]):
 
     def draft_reminder(self) -> Text:
         return citizen_requests.APPLICATION_TO_COMPLETE
+
+    def stopped_in_words(self, turn: Turn) -> Text | None:
+        # At "you have already applied" nothing is under way to give up: the words are
+        # read as before. A change given up leaves the application as it was (cancel says so).
+        if turn.step == "existing":
+            return None
+        return APPLICATION_STOPPED
 
     async def start(self, turn: Turn, arg: str) -> None:
         self.state(turn).mode = "new"

@@ -217,6 +217,13 @@ class Flow(Generic[S]):
     async def on_cancel(self, turn: Turn) -> None:
         """ANNULLA: undo what the flow holds open (a pending charge, for instance)."""
 
+    def stopped_in_words(self, turn: Turn) -> Text | None:
+        """What giving up in words at the step ("basta", "lascia stare": words.gives_up)
+        says once the request is cancelled as ANNULLA cancels it; None where those words
+        are no stop (they may be an answer, or stop something that matters: a till's
+        payment). No flow but the application's stops so."""
+        return None
+
     async def on_leave(self, turn: Turn) -> None:
         """Another request leaves this flow: end what the services hold open for it and
         nobody could finish any more (what stays open is said by `left_open`)."""

@@ -21,7 +21,7 @@ sets its rules read:
 - spending: where to shop, what to buy, how to pay, until when;
 - shopkeeper: the statement, the reimbursement, a cashier, a payment undone;
 - codes_and_calls: a code that came or not, a new number, a scam, STOP in a sentence;
-- cards: the voucher card lost, and another card named.
+- cards: the voucher card lost (with the phone too), and another card named.
 
 Callers import from here (`from core.dialogue.questions import unasked`). A name with a
 leading underscore (a word set, a helper) is the package's own: its modules share some of
@@ -29,7 +29,7 @@ them, callers never read them."""
 
 from __future__ import annotations
 
-from core.dialogue.questions.cards import another_card
+from core.dialogue.questions.cards import AND_CARD, another_card
 from core.dialogue.questions.courtesy import APOLOGY
 from core.dialogue.questions.household_size import CHILDREN_ARG, LARGEST_HOUSEHOLD
 from core.dialogue.questions.rules import SHOP_OR_SHOPS, question_of, shop_question, unasked
@@ -42,6 +42,7 @@ from core.dialogue.questions.shopkeeper import (
 )
 
 __all__ = [
+    "AND_CARD",
     "APOLOGY",
     "CASHIER_CANT_JOIN",
     "CHARGE_IN_WORDS",

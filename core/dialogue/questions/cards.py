@@ -18,6 +18,14 @@ _HANDSET = frozenset(
     {"telefono", "cellulare", "telefonino", "smartphone", "phone", "mobile", "cellphone"}
 )
 _CARD = frozenset({"tessera", "carta", "card", "tesserino"})
+# Where the card is kept, lost or stolen with the phone ("mi hanno rubato portafoglio e
+# telefono"): the card went with it. Alone (no phone named) it is read as before.
+_WALLET = frozenset(
+    {"portafoglio", "portafogli", "borsa", "borsetta", "wallet", "purse", "handbag"}
+)
+# The argument of "lost_phone" when the card was lost with the phone ("ho perso il telefono e
+# la tessera"): both answers, in one reply where it fits.
+AND_CARD = "and_card"
 # Another card lost: "carta d'identità", "carta di credito", "tessera sanitaria".
 _OTHER_CARD = frozenset(
     {"didentita", "identita", "credito", "bancomat", "sanitaria", "identity", "id", "credit",

@@ -19,6 +19,8 @@ from core.dialogue.questions.cards import (
     _OTHER_CARD,
     _OTHER_CARD_PAIRS,
     _SURELY_OTHER_CARD,
+    _WALLET,
+    AND_CARD,
 )
 from core.dialogue.questions.codes_and_calls import _CODE_WORDS as _CODES
 
@@ -29,6 +31,10 @@ def card_lost(asked: Asked) -> Request | ReadOn:
     lost = said & _LOST or pairs & _CANT_FIND
     if lost and said & _CARD and (said & _SURELY_OTHER_CARD or pairs & _OTHER_CARD_PAIRS):
         return ("other_card", "") if keywords <= _CARD_KEYWORDS | {"credito"} else None
+    if lost and said & _HANDSET and said & (_CARD | _WALLET) and not said & _OTHER_CARD:
+        # "Ho perso il telefono e la tessera", "mi hanno rubato portafoglio e telefono": the
+        # phone's answer and the card's, never only one of them.
+        return ("lost_phone", AND_CARD) if keywords <= _CARD_KEYWORDS else None
     if lost and said & _CARD and not said & _OTHER_CARD:
         return ("lost_card", "") if keywords <= _CARD_KEYWORDS else None
     if lost and said & _HANDSET and not said & (_CARD | _CODES):

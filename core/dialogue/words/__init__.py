@@ -25,6 +25,7 @@ from __future__ import annotations
 from core.dialogue.words.answers import (
     NO,
     YES,
+    gives_up,
     says_dont_know,
     says_nobody,
     wants_to_add,
@@ -42,6 +43,7 @@ from core.dialogue.words.codice_fiscale import (
 )
 from core.dialogue.words.household import count_in, household_count, people_named
 from core.dialogue.words.money import (
+    amount_alone,
     euro_and_cents,
     is_currency,
     says_amount_in_words,
@@ -109,6 +111,7 @@ __all__ = [
     "about_all_of_us",
     "about_oneself",
     "after_paga_slip",
+    "amount_alone",
     "amount_in_sentence",
     "amount_text",
     "as_said",
@@ -121,6 +124,7 @@ __all__ = [
     "euro_and_cents",
     "fold",
     "forget_messages",
+    "gives_up",
     "has_digits",
     "household_count",
     "is_currency",

@@ -143,3 +143,31 @@ _ADDING_EN = frozenset({"add", "adding", "addition", "append"})
 def wants_to_add(text: str | None) -> bool:
     """Whether the words say that the person wants to add something."""
     return any(word in _ADDING_EN or word.startswith(_ADDING) for word in plain_words(text))
+
+
+# "Basta", "basta così", "non voglio più", "lascia stare", "forget it": the person gives
+# up the request at its question, as ANNULLA would. Whole phrases only (an answer that
+# holds one of these words is read as an answer), and read only where the flow says so
+# (Flow.stopped_in_words): at a till's amount "basta" is never a stop. Not "non fa niente",
+# a no at the work question ("he does nothing").
+_GIVING_UP = frozenset(
+    {
+        "basta", "basta cosi", "ora basta", "adesso basta", "basta basta", "basta non voglio",
+        "non voglio piu", "non la voglio piu", "non lo voglio piu", "non voglio continuare",
+        "non voglio andare avanti", "non voglio piu continuare", "non voglio piu farla",
+        "non voglio piu fare la domanda", "non mi interessa", "non mi interessa piu",
+        "lascia stare", "lascia perdere", "lasciamo stare",
+        "lasciamo perdere", "lascio stare", "lascio perdere", "lasci stare", "lasci perdere",
+        "rinuncio", "ci rinuncio", "mi fermo", "smetto", "fermati", "finisci qui",
+        "enough", "thats enough", "forget it", "never mind", "nevermind", "i give up",
+        "leave it", "i dont want it", "i dont want it anymore", "i dont want to continue",
+        "i do not want to continue", "not anymore",
+    }
+)  # fmt: skip
+
+
+def gives_up(text: str | None) -> bool:
+    """Whether the whole message gives up what is under way ("Basta!", "basta così
+    grazie", "lascia stare", "non voglio più", "forget it")."""
+    words = plain_words(text)
+    return bool(words) and not has_digits(words) and " ".join(words) in _GIVING_UP

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from core.dialogue.words.numbers import _AND, _pieces, spelled_number
-from core.dialogue.words.text import fold
+from core.dialogue.words.text import clean, fold
 
 # The currency as a word of its own, before or after the amount ("€ 3", "3 EUR"), and among
 # the words of an amount said aloud at the till besides its numbers, with the cents;
@@ -99,3 +99,23 @@ def euro_and_cents(text: str) -> str | None:
 def is_currency(word: str) -> bool:
     """The currency as a word of its own: "€", "EUR", "eur.", "euro", "Euros"."""
     return word.lower().rstrip(".") in _CURRENCY
+
+
+# An amount alone, with nothing asked: "50", "50 euro", "€ 50", "50,00", "12,50€", "1.500".
+# Plain digits need two of them at least ("5" alone is a menu's number); with the currency
+# or cents one will do. Six digits are a code, ten a phone: never an amount here.
+_AMOUNT_ALONE = re.compile(
+    r"^(?:(?P<before>€|eur|euro|euri|euros)\s*)?"
+    r"(?P<number>\d{1,4}(?:[.,]\d{1,2})?|\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?)"
+    r"\s*(?P<after>€|eur\.?|euro|euri|euros)?$",
+    re.IGNORECASE,
+)
+
+
+def amount_alone(text: str | None) -> bool:
+    """Whether the whole message is an amount of money and nothing else."""
+    found = _AMOUNT_ALONE.match(clean(text).strip(" .!?"))
+    if found is None:
+        return False
+    marked = found["before"] or found["after"] or not found["number"].isdigit()
+    return bool(marked) or len(found["number"]) >= 2
