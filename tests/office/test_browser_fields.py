@@ -6,17 +6,16 @@ their field with what was typed kept. The pages are photographed in tmp_path."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
 from buonispesa.demo import DEMO_CITIZENS
 from core.services import municipalities
 from core.storage import models as m
-from tests.conftest import FakeClock
+from tests.office.chromium import fits, rect
 from tests.office.test_browser import (  # noqa: F401 (the fixtures)
     _demo_core,
-    _sign_in_as_clerk,
     _submit_by,
     chrome,
     demo_server,
@@ -25,38 +24,16 @@ from tests.office.test_browser import (  # noqa: F401 (the fixtures)
 )
 
 if TYPE_CHECKING:
-    from selenium.webdriver.remote.webdriver import WebDriver
-
-SIZES = ((1366, 768), (390, 844))
-
-
-def rect(driver: Any, selector: str) -> dict[str, float]:
-    found = driver.execute_script(
-        "const e = document.querySelector(arguments[0]);"
-        "if (!e) return null; const r = e.getBoundingClientRect();"
-        "return {top: r.top, bottom: r.bottom, left: r.left, right: r.right,"
-        " visible: r.width > 0 && r.height > 0 && getComputedStyle(e).visibility !== 'hidden'}",
-        selector,
-    )
-    assert found is not None, selector
-    return dict(found)
-
-
-def fits(driver: Any) -> None:
-    scroll = int(driver.execute_script("return document.documentElement.scrollWidth"))
-    assert scroll <= int(driver.execute_script("return window.innerWidth"))
+    from tests.office.chromium import OfficeTab
 
 
 async def test_the_header_the_shops_heading_and_refused_fields(
-    demo_server: tuple[str, FakeClock],  # noqa: F811 (the fixture imported above)
-    driver: WebDriver,
-    sqlite_url: str,
-    tmp_path: Path,
+    tab: OfficeTab, sqlite_url: str, tmp_path: Path
 ) -> None:
     from selenium.webdriver.common.by import By
 
-    base, clock = demo_server
-    async with _demo_core(sqlite_url, clock) as core, core.uow() as uow:
+    driver = tab.driver
+    async with _demo_core(sqlite_url, tab.clock) as core, core.uow() as uow:
         [protocol] = await uow.session.scalars(
             select(m.Application.protocol)
             .join(m.Citizen, m.Citizen.id == m.Application.citizen_id)
@@ -67,10 +44,8 @@ async def test_the_header_the_shops_heading_and_refused_fields(
     taken = DEMO_CITIZENS[1].phone.replace("+39", "")
 
     def header() -> None:
-        _sign_in_as_clerk(driver, base)
-        for width, height in SIZES:
-            driver.set_window_size(width, height)
-            driver.get(base + "/office/")
+        tab.sign_in()
+        for width in tab.at_sizes("/office/"):
             who = rect(driver, "header.top .who")
             inner = int(driver.execute_script("return window.innerWidth"))
             assert who["visible"] and who["left"] >= 0 and who["right"] <= inner, (width, who)
@@ -83,9 +58,7 @@ async def test_the_header_the_shops_heading_and_refused_fields(
             assert driver.save_screenshot(str(tmp_path / f"header-{width}.png"))
 
     def shops_heading() -> None:
-        for width, height in SIZES:
-            driver.set_window_size(width, height)
-            driver.get(base + "/office/shops")
+        for width in tab.at_sizes("/office/shops"):
             gap = driver.execute_script(
                 "const h = Array.from(document.querySelectorAll('main h2'))"
                 ".find(e => e.nextElementSibling && e.nextElementSibling.matches('div.scroll'));"
@@ -101,9 +74,7 @@ async def test_the_header_the_shops_heading_and_refused_fields(
             assert driver.save_screenshot(str(tmp_path / f"shops-{width}.png"))
 
     def refused_phone() -> None:
-        for width, height in SIZES:
-            driver.set_window_size(width, height)
-            driver.get(base + f"/office/applications/{protocol}")
+        for width in tab.at_sizes(f"/office/applications/{protocol}"):
             field = driver.find_element(By.ID, "phone")
             field.send_keys(taken)
             _submit_by(driver, "//form[.//input[@id='phone']]//button[@type='submit']")
@@ -117,9 +88,7 @@ async def test_the_header_the_shops_heading_and_refused_fields(
             assert driver.save_screenshot(str(tmp_path / f"phone-refused-{width}.png"))
 
     def refused_name() -> None:
-        for width, height in SIZES:
-            driver.set_window_size(width, height)
-            driver.get(base + "/office/shops")
+        for width in tab.at_sizes("/office/shops"):
             driver.find_element(
                 By.CSS_SELECTOR, f"#rename_shop option[value='{shops[1].id}']"
             ).click()
@@ -142,10 +111,7 @@ async def test_the_header_the_shops_heading_and_refused_fields(
 
 
 async def test_a_refused_field_then_reloaded_sends_nothing(
-    demo_server: tuple[str, FakeClock],  # noqa: F811 (the fixture imported above)
-    driver: WebDriver,
-    sqlite_url: str,
-    tmp_path: Path,
+    tab: OfficeTab, sqlite_url: str, tmp_path: Path
 ) -> None:
     """A refused phone and a refused receipt of the fund leave the browser on the page's own
     address (Post/Redirect/Get): what was typed and why are shown once; reloading shows the
@@ -153,7 +119,7 @@ async def test_a_refused_field_then_reloaded_sends_nothing(
     the POST's and a reload sent the form again)."""
     from selenium.webdriver.common.by import By
 
-    base, clock = demo_server
+    driver, base, clock = tab.driver, tab.base, tab.clock
     async with _demo_core(sqlite_url, clock) as core, core.uow() as uow:
         [protocol] = await uow.session.scalars(
             select(m.Application.protocol)
@@ -163,10 +129,9 @@ async def test_a_refused_field_then_reloaded_sends_nothing(
     taken = DEMO_CITIZENS[1].phone.replace("+39", "")
 
     def phone() -> None:
-        _sign_in_as_clerk(driver, base)
-        driver.set_window_size(390, 844)
+        tab.sign_in()
+        tab.open(f"/office/applications/{protocol}", 390, 844)
         page = base + f"/office/applications/{protocol}"
-        driver.get(page)
         driver.find_element(By.ID, "phone").send_keys(taken)
         _submit_by(driver, "//form[.//input[@id='phone']]//button[@type='submit']")
         assert driver.current_url == page, driver.current_url
@@ -180,9 +145,8 @@ async def test_a_refused_field_then_reloaded_sends_nothing(
         assert driver.save_screenshot(str(tmp_path / "phone-reloaded-390.png"))
 
     def receipt() -> None:
-        driver.set_window_size(1366, 768)
+        tab.open("/office/fund", 1366, 768)
         page = base + "/office/fund"
-        driver.get(page)
         driver.find_element(By.ID, "fund-amount").send_keys("12,3,4")
         driver.find_element(By.ID, "fund-description").send_keys("Regione, decreto 5")
         _submit_by(driver, "//form[.//input[@id='fund-amount']]//button[@type='submit']")
@@ -210,10 +174,7 @@ async def test_a_refused_field_then_reloaded_sends_nothing(
 
 
 async def test_removing_a_delegate_asks_first_at_both_widths(
-    demo_server: tuple[str, FakeClock],  # noqa: F811 (the fixture imported above)
-    driver: WebDriver,
-    sqlite_url: str,
-    tmp_path: Path,
+    tab: OfficeTab, sqlite_url: str, tmp_path: Path
 ) -> None:
     """The button removing a delegate opens the page that says what removing means, which fits a
     phone; "No, go back" keeps the delegate, "Yes" removes it (user trial, 7 Dec 2026: one
@@ -222,7 +183,7 @@ async def test_removing_a_delegate_asks_first_at_both_widths(
 
     from core.services import delegates
 
-    base, clock = demo_server
+    driver, clock = tab.driver, tab.clock
     # The demo's household given nothing (excluded): one clerk registers its delegate.
     [citizen] = [c for c in DEMO_CITIZENS if c.phone == "+393331000006"]
     async with _demo_core(sqlite_url, clock) as core, core.uow() as uow:
@@ -236,11 +197,9 @@ async def test_removing_a_delegate_asks_first_at_both_widths(
         await uow.commit()
 
     def remove() -> None:
-        _sign_in_as_clerk(driver, base)
-        page = base + f"/office/applications/{protocol}"
-        for width, height in SIZES:
-            driver.set_window_size(width, height)
-            driver.get(page)
+        tab.sign_in()
+        page = tab.base + f"/office/applications/{protocol}"
+        for width in tab.at_sizes(f"/office/applications/{protocol}"):
             _submit_by(driver, "//button[contains(., '+393398887776')]")
             assert "Rimuovere il delegato +393398887776" in driver.title, driver.title
             fits(driver)
