@@ -1,5 +1,6 @@
 """In real headless Chromium, at 1366x768 and 390x844 (user trial, 7 Dec 2026): who is
-signed in stays in the header on a phone; the shops page's "All shops" heading keeps its
+signed in stays in the header on a phone, name and role whole (and at 1280 px on one line);
+the shops page's "All shops" heading keeps its
 distance from the card above it; a refused phone and a refused shop name are said beside
 their field with what was typed kept. The pages are photographed in tmp_path."""
 
@@ -10,8 +11,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
-from buonispesa.demo import DEMO_CITIZENS
-from core.services import municipalities
+from buonispesa.demo import DEMO_CITIZENS, DEMO_OPERATOR_PASSWORD
+from core.services import municipalities, operators
 from core.storage import models as m
 from tests.office.chromium import fits, rect
 from tests.office.test_browser import (  # noqa: F401 (the fixtures)
@@ -217,3 +218,55 @@ async def test_removing_a_delegate_asks_first_at_both_widths(
             select(m.Citizen.id).where(m.Citizen.phone == citizen.phone)
         )
         assert await uow.delegates.of_citizen(citizen_id) is None
+
+
+async def test_who_is_signed_in_is_read_whole_on_a_phone_and_on_a_desktop(
+    tab: OfficeTab, sqlite_url: str, tmp_path: Path
+) -> None:
+    """At 390 px the header cut the operator's role ("bel.manager (respon…"): on a phone the
+    name and role have a line of their own under the buttons, a long name wrapping rather
+    than cut, nothing scrolled sideways; at 1280 px the header stays one line."""
+    from selenium.webdriver.common.by import By
+
+    driver = tab.driver
+    long_name = "bel.responsabile.servizi.sociali"  # 32 characters (a name has at most 64)
+    async with _demo_core(sqlite_url, tab.clock) as core, core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        await operators.add_operator(
+            uow, town, long_name, "manager", core.now(), password=DEMO_OPERATOR_PASSWORD
+        )
+        await uow.commit()
+    # Whether a box shows less than it holds, across or down (an ellipsis, a clip).
+    cut = (
+        "const e = document.querySelector(arguments[0]);"
+        "return e.clientWidth === 0 || e.scrollWidth > e.clientWidth"
+        " || e.scrollHeight > e.clientHeight"
+    )
+
+    def header(username: str) -> None:
+        driver.delete_all_cookies()
+        tab.sign_in(username)
+        for width in tab.at_sizes("/office/", ((390, 844), (1280, 800))):
+            said = driver.find_element(By.CSS_SELECTOR, "header.top .who").text
+            assert said == f"{username} (responsabile)", (width, said)
+            for part in ("who", "who .role"):
+                assert not driver.execute_script(cut, f"header.top .{part}"), (width, part)
+            inner = int(driver.execute_script("return window.innerWidth"))
+            who = rect(driver, "header.top .who")
+            assert who["visible"] and who["left"] >= 0 and who["right"] <= inner, (width, who)
+            fits(driver, width)
+            band = rect(driver, "header.top")
+            if width > 1000:
+                # The desktop's header is one line, the name beside the buttons.
+                sign_out = rect(driver, "header.top form[action$='sign-out'] button")
+                assert who["top"] < sign_out["bottom"] and sign_out["top"] < who["bottom"]
+                assert band["bottom"] - band["top"] <= 70, band
+            else:
+                # The phone's: name and role under the buttons, at most four short lines.
+                language = rect(driver, "#lang-choice")
+                assert who["top"] >= language["bottom"], (who, language)
+                assert band["bottom"] - band["top"] <= 160, band
+            assert driver.save_screenshot(str(tmp_path / f"who-{username}-{width}.png"))
+
+    await run(header, "bel.manager")
+    await run(header, long_name)
