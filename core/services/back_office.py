@@ -593,15 +593,29 @@ def window_choices(windows: Sequence[m.Round], now: datetime) -> list[tuple[int,
     return [(w.number, municipalities.is_open(w, now)) for w in reversed(windows)]
 
 
-async def tranches(
-    uow: UnitOfWork, operator: m.Operator, window: int | None = None
-) -> tuple[m.Round | None, list[m.Allocation]]:
+@dataclass(frozen=True)
+class Tranches:
+    """A window's tranches, the first first, withdrawn ones too, and their total."""
+
+    window: m.Round | None
+    rows: list[m.Allocation]
+    budget_cents: int  # the budgets of the tranches not withdrawn (one withdrawn gave it back)
+    withdrawn: int  # how many tranches budget_cents leaves out
+
+
+async def tranches(uow: UnitOfWork, operator: m.Operator, window: int | None = None) -> Tranches:
     """Window number `window` (default: the latest; None before the first) and its
-    tranches, the first first, withdrawn ones too. An unknown window is not found."""
+    tranches. An unknown window is not found."""
     round_ = await _window_numbered(uow, await town_of(uow, operator), window)
     if round_ is None:
-        return None, []
-    return round_, list(await uow.allocations.of_round(round_.id))
+        return Tranches(None, [], 0, 0)
+    rows = list(await uow.allocations.of_round(round_.id))
+    return Tranches(
+        window=round_,
+        rows=rows,
+        budget_cents=await uow.allocations.budgets_standing(round_.id),
+        withdrawn=sum(1 for row in rows if row.withdrawn_at is not None),
+    )
 
 
 async def samples(uow: UnitOfWork, round_: m.Round) -> list[m.AuditSample]:

@@ -109,7 +109,7 @@ async def round_page(request: web.Request) -> web.Response:
         town = await back_office.town_of(uow, operator)
         figures = await back_office.dashboard(uow, operator, core.now())
         round_ = await municipalities.current_round(uow, town.id)
-        shown, tranches = await back_office.tranches(uow, operator, asked)
+        tranches = await back_office.tranches(uow, operator, asked)
         windows = back_office.window_choices(await back_office.windows(uow, operator), core.now())
         # Said before "Open a new window" is pressed: opening is refused until a tranche
         # decides them (municipalities.open_window).
@@ -208,7 +208,7 @@ async def round_page(request: web.Request) -> web.Response:
             "check_problem": check_problem,
             "waiting": waiting,
             "tranches": tranches,
-            "shown": shown.number if shown is not None else None,
+            "shown": tranches.window.number if tranches.window is not None else None,
             "windows": windows,
             "never_allocated": never_allocated,
             "tranche_waiting": tranche_waiting,

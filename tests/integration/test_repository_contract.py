@@ -309,7 +309,7 @@ async def test_a_tranche_is_credited_or_withdrawn_once_and_withdrawn_lines_give_
                 municipality_id=town_id,
                 round_id=round_.id,
                 tranche=tranche,
-                budget_cents=1,
+                budget_cents=100 * tranche,
                 approved_at=NOW,
             )
             for tranche in (1, 2)
@@ -341,6 +341,8 @@ async def test_a_tranche_is_credited_or_withdrawn_once_and_withdrawn_lines_give_
         assert await uow.allocations.line_ids_to_credit(first_id) != []
         latest = await uow.allocations.latest(round_id)
         standing = await uow.allocations.latest_standing(round_id)
+        # Tranche 2, withdrawn, gave its budget back: tranche 1's alone.
+        assert await uow.allocations.budgets_standing(round_id) == 100
         assert await uow.allocations.waiting(round_id) is None
         assert await uow.allocations.waiting_in_municipality(town_id) is None
     assert latest is not None and latest.tranche == 2

@@ -26,6 +26,8 @@ from tests.office.harness import LASTING_SESSIONS, OfficeBrowser, OfficeServer, 
 if TYPE_CHECKING:
     from selenium.webdriver.remote.webdriver import WebDriver
 
+    from tests.office.chromium import OfficeTab
+
 PASSWORD = "correct horse battery"
 
 
@@ -114,3 +116,13 @@ def driver(chrome: object) -> WebDriver:
 
     assert isinstance(chrome, WebDriver)
     return chrome
+
+
+@pytest.fixture
+def tab(driver: WebDriver, demo_server: tuple[str, FakeClock]) -> OfficeTab:
+    """The served demo town in that browser, to sign in and open pages with (the
+    demo_server fixture is test_browser.py's, imported by the files that ask for this)."""
+    from tests.office.chromium import OfficeTab
+
+    base, clock = demo_server
+    return OfficeTab(driver, base, clock)

@@ -11,16 +11,15 @@ from typing import TYPE_CHECKING, Any
 
 from core.services import municipalities
 from tests.conftest import FakeClock
+from tests.office.chromium import SIZES, fits
 from tests.office.test_browser import (  # noqa: F401 (the fixtures)
     _demo_core,
-    _sign_in_as_clerk,
     chrome,
     demo_server,
     pytestmark,
     run,
 )
 from tests.office.test_browser_keyboard import (
-    SIZES,
     _morning_scene,
     focused,
     press,
@@ -31,7 +30,7 @@ from tests.office.test_browser_keyboard import (
 )
 
 if TYPE_CHECKING:
-    from selenium.webdriver.remote.webdriver import WebDriver
+    from tests.office.chromium import OfficeTab
 
 
 def _question(driver: Any) -> str:
@@ -39,11 +38,6 @@ def _question(driver: Any) -> str:
 
     assert settled(driver, lambda s: s["tag"] == "H1")["tag"] == "H1"
     return str(driver.find_element(By.TAG_NAME, "h1").text)
-
-
-def _fits(driver: Any, width: int) -> None:
-    scroll = int(driver.execute_script("return document.documentElement.scrollWidth"))
-    assert scroll <= width, (driver.current_url, width, scroll)
 
 
 async def _window_open(sqlite_url: str, clock: FakeClock) -> bool:
@@ -55,28 +49,20 @@ async def _window_open(sqlite_url: str, clock: FakeClock) -> bool:
 
 
 async def test_escape_on_a_confirmation_goes_back_as_no_does(
-    demo_server: tuple[str, FakeClock],  # noqa: F811 (the fixture imported above)
-    driver: WebDriver,
-    sqlite_url: str,
-    tmp_path: Path,
+    tab: OfficeTab, sqlite_url: str, tmp_path: Path
 ) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
-    base, clock = demo_server
+    driver, base, clock = tab.driver, tab.base, tab.clock
     await _morning_scene(sqlite_url, clock)
 
-    def sign_in() -> None:
-        driver.execute_cdp_cmd("Emulation.setFocusEmulationEnabled", {"enabled": True})
-        _sign_in_as_clerk(driver, base)
-
     def think_again_about_closing(width: int, height: int) -> None:
-        driver.set_window_size(width, height)
-        driver.get(base + "/office/round")
+        tab.open("/office/round", width, height)
         tab_to(driver, lambda s: s["text"] == "Chiudi ora il bando")
         until_page(driver, Keys.ENTER)
         assert _question(driver).startswith("Chiudere ora il bando"), driver.title
-        _fits(driver, width)
+        fits(driver, width)
         # The way back says, to a screen reader, that Escape takes it.
         no = driver.find_element(By.LINK_TEXT, "No, lascialo aperto")
         assert no.get_attribute("aria-keyshortcuts") == "Escape"
@@ -87,15 +73,14 @@ async def test_escape_on_a_confirmation_goes_back_as_no_does(
         until_page(driver, Keys.ESCAPE)
         assert driver.current_url == base + "/office/round", driver.current_url
         assert "Chiudi ora il bando" in driver.find_element(By.TAG_NAME, "main").text
-        _fits(driver, width)
+        fits(driver, width)
 
     def think_again_about_the_cashier(width: int, height: int) -> None:
-        driver.set_window_size(width, height)
-        driver.get(base + "/office/shops")
+        tab.open("/office/shops", width, height)
         remove = tab_to(driver, lambda s: "SMS ***051" in s["text"])
         until_page(driver, Keys.ENTER)
         assert "SMS ***051" in _question(driver)
-        _fits(driver, width)
+        fits(driver, width)
         assert driver.save_screenshot(str(tmp_path / f"remove-confirm-{width}.png"))
         until_page(driver, Keys.ESCAPE)
         # Back at the shop's card, as "No, torna indietro" leads: the cashier is still there
@@ -103,9 +88,9 @@ async def test_escape_on_a_confirmation_goes_back_as_no_does(
         assert "/office/shops#members-" in driver.current_url, driver.current_url
         again = tab_to(driver, lambda s: s["tag"] in ("BUTTON", "A"), most=1)
         assert again["text"] == remove["text"], again
-        _fits(driver, width)
+        fits(driver, width)
 
-    await run(sign_in)
+    await run(lambda: tab.sign_in(focus=True))
     for width, height in SIZES:
         await run(think_again_about_closing, width, height)
         await run(think_again_about_the_cashier, width, height)
@@ -113,24 +98,15 @@ async def test_escape_on_a_confirmation_goes_back_as_no_does(
 
 
 async def test_without_javascript_a_confirmation_still_goes_back_and_acts(
-    demo_server: tuple[str, FakeClock],  # noqa: F811 (the fixture imported above)
-    driver: WebDriver,
-    sqlite_url: str,
-    tmp_path: Path,
+    tab: OfficeTab, sqlite_url: str, tmp_path: Path
 ) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
-    base, clock = demo_server
-
-    def sign_in_without_scripts() -> None:
-        driver.execute_cdp_cmd("Emulation.setFocusEmulationEnabled", {"enabled": True})
-        driver.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
-        _sign_in_as_clerk(driver, base)
+    driver, base, clock = tab.driver, tab.base, tab.clock
 
     def escape_stays_tab_to_no_goes_back(width: int, height: int) -> None:
-        driver.set_window_size(width, height)
-        driver.get(base + "/office/round")
+        tab.open("/office/round", width, height)
         tab_to(driver, lambda s: s["text"] == "Chiudi ora il bando")
         until_page(driver, Keys.ENTER)
         question = _question(driver)
@@ -147,7 +123,7 @@ async def test_without_javascript_a_confirmation_still_goes_back_and_acts(
         assert stop["text"] == "No, lascialo aperto", stop
         until_page(driver, Keys.ENTER)
         assert driver.current_url == base + "/office/round"
-        _fits(driver, width)
+        fits(driver, width)
 
     def close_it() -> None:
         driver.get(base + "/office/round")
@@ -160,7 +136,7 @@ async def test_without_javascript_a_confirmation_still_goes_back_and_acts(
         assert "chiuso" in said, said
         assert driver.save_screenshot(str(tmp_path / "closed-without-scripts.png"))
 
-    await run(sign_in_without_scripts)
+    await run(lambda: tab.sign_in(focus=True, scripts=False))
     for width, height in SIZES:
         await run(escape_stays_tab_to_no_goes_back, width, height)
     assert await _window_open(sqlite_url, clock)

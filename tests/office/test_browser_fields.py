@@ -1,22 +1,22 @@
 """In real headless Chromium, at 1366x768 and 390x844 (user trial, 7 Dec 2026): who is
-signed in stays in the header on a phone; the shops page's "All shops" heading keeps its
+signed in stays in the header on a phone, name and role whole (and at 1280 px on one line);
+the shops page's "All shops" heading keeps its
 distance from the card above it; a refused phone and a refused shop name are said beside
 their field with what was typed kept. The pages are photographed in tmp_path."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
-from buonispesa.demo import DEMO_CITIZENS
-from core.services import municipalities
+from buonispesa.demo import DEMO_CITIZENS, DEMO_OPERATOR_PASSWORD
+from core.services import municipalities, operators
 from core.storage import models as m
-from tests.conftest import FakeClock
+from tests.office.chromium import fits, rect
 from tests.office.test_browser import (  # noqa: F401 (the fixtures)
     _demo_core,
-    _sign_in_as_clerk,
     _submit_by,
     chrome,
     demo_server,
@@ -25,38 +25,16 @@ from tests.office.test_browser import (  # noqa: F401 (the fixtures)
 )
 
 if TYPE_CHECKING:
-    from selenium.webdriver.remote.webdriver import WebDriver
-
-SIZES = ((1366, 768), (390, 844))
-
-
-def rect(driver: Any, selector: str) -> dict[str, float]:
-    found = driver.execute_script(
-        "const e = document.querySelector(arguments[0]);"
-        "if (!e) return null; const r = e.getBoundingClientRect();"
-        "return {top: r.top, bottom: r.bottom, left: r.left, right: r.right,"
-        " visible: r.width > 0 && r.height > 0 && getComputedStyle(e).visibility !== 'hidden'}",
-        selector,
-    )
-    assert found is not None, selector
-    return dict(found)
-
-
-def fits(driver: Any) -> None:
-    scroll = int(driver.execute_script("return document.documentElement.scrollWidth"))
-    assert scroll <= int(driver.execute_script("return window.innerWidth"))
+    from tests.office.chromium import OfficeTab
 
 
 async def test_the_header_the_shops_heading_and_refused_fields(
-    demo_server: tuple[str, FakeClock],  # noqa: F811 (the fixture imported above)
-    driver: WebDriver,
-    sqlite_url: str,
-    tmp_path: Path,
+    tab: OfficeTab, sqlite_url: str, tmp_path: Path
 ) -> None:
     from selenium.webdriver.common.by import By
 
-    base, clock = demo_server
-    async with _demo_core(sqlite_url, clock) as core, core.uow() as uow:
+    driver = tab.driver
+    async with _demo_core(sqlite_url, tab.clock) as core, core.uow() as uow:
         [protocol] = await uow.session.scalars(
             select(m.Application.protocol)
             .join(m.Citizen, m.Citizen.id == m.Application.citizen_id)
@@ -67,10 +45,8 @@ async def test_the_header_the_shops_heading_and_refused_fields(
     taken = DEMO_CITIZENS[1].phone.replace("+39", "")
 
     def header() -> None:
-        _sign_in_as_clerk(driver, base)
-        for width, height in SIZES:
-            driver.set_window_size(width, height)
-            driver.get(base + "/office/")
+        tab.sign_in()
+        for width in tab.at_sizes("/office/"):
             who = rect(driver, "header.top .who")
             inner = int(driver.execute_script("return window.innerWidth"))
             assert who["visible"] and who["left"] >= 0 and who["right"] <= inner, (width, who)
@@ -83,9 +59,7 @@ async def test_the_header_the_shops_heading_and_refused_fields(
             assert driver.save_screenshot(str(tmp_path / f"header-{width}.png"))
 
     def shops_heading() -> None:
-        for width, height in SIZES:
-            driver.set_window_size(width, height)
-            driver.get(base + "/office/shops")
+        for width in tab.at_sizes("/office/shops"):
             gap = driver.execute_script(
                 "const h = Array.from(document.querySelectorAll('main h2'))"
                 ".find(e => e.nextElementSibling && e.nextElementSibling.matches('div.scroll'));"
@@ -101,9 +75,7 @@ async def test_the_header_the_shops_heading_and_refused_fields(
             assert driver.save_screenshot(str(tmp_path / f"shops-{width}.png"))
 
     def refused_phone() -> None:
-        for width, height in SIZES:
-            driver.set_window_size(width, height)
-            driver.get(base + f"/office/applications/{protocol}")
+        for width in tab.at_sizes(f"/office/applications/{protocol}"):
             field = driver.find_element(By.ID, "phone")
             field.send_keys(taken)
             _submit_by(driver, "//form[.//input[@id='phone']]//button[@type='submit']")
@@ -117,9 +89,7 @@ async def test_the_header_the_shops_heading_and_refused_fields(
             assert driver.save_screenshot(str(tmp_path / f"phone-refused-{width}.png"))
 
     def refused_name() -> None:
-        for width, height in SIZES:
-            driver.set_window_size(width, height)
-            driver.get(base + "/office/shops")
+        for width in tab.at_sizes("/office/shops"):
             driver.find_element(
                 By.CSS_SELECTOR, f"#rename_shop option[value='{shops[1].id}']"
             ).click()
@@ -142,10 +112,7 @@ async def test_the_header_the_shops_heading_and_refused_fields(
 
 
 async def test_a_refused_field_then_reloaded_sends_nothing(
-    demo_server: tuple[str, FakeClock],  # noqa: F811 (the fixture imported above)
-    driver: WebDriver,
-    sqlite_url: str,
-    tmp_path: Path,
+    tab: OfficeTab, sqlite_url: str, tmp_path: Path
 ) -> None:
     """A refused phone and a refused receipt of the fund leave the browser on the page's own
     address (Post/Redirect/Get): what was typed and why are shown once; reloading shows the
@@ -153,7 +120,7 @@ async def test_a_refused_field_then_reloaded_sends_nothing(
     the POST's and a reload sent the form again)."""
     from selenium.webdriver.common.by import By
 
-    base, clock = demo_server
+    driver, base, clock = tab.driver, tab.base, tab.clock
     async with _demo_core(sqlite_url, clock) as core, core.uow() as uow:
         [protocol] = await uow.session.scalars(
             select(m.Application.protocol)
@@ -163,10 +130,9 @@ async def test_a_refused_field_then_reloaded_sends_nothing(
     taken = DEMO_CITIZENS[1].phone.replace("+39", "")
 
     def phone() -> None:
-        _sign_in_as_clerk(driver, base)
-        driver.set_window_size(390, 844)
+        tab.sign_in()
+        tab.open(f"/office/applications/{protocol}", 390, 844)
         page = base + f"/office/applications/{protocol}"
-        driver.get(page)
         driver.find_element(By.ID, "phone").send_keys(taken)
         _submit_by(driver, "//form[.//input[@id='phone']]//button[@type='submit']")
         assert driver.current_url == page, driver.current_url
@@ -180,9 +146,8 @@ async def test_a_refused_field_then_reloaded_sends_nothing(
         assert driver.save_screenshot(str(tmp_path / "phone-reloaded-390.png"))
 
     def receipt() -> None:
-        driver.set_window_size(1366, 768)
+        tab.open("/office/fund", 1366, 768)
         page = base + "/office/fund"
-        driver.get(page)
         driver.find_element(By.ID, "fund-amount").send_keys("12,3,4")
         driver.find_element(By.ID, "fund-description").send_keys("Regione, decreto 5")
         _submit_by(driver, "//form[.//input[@id='fund-amount']]//button[@type='submit']")
@@ -210,10 +175,7 @@ async def test_a_refused_field_then_reloaded_sends_nothing(
 
 
 async def test_removing_a_delegate_asks_first_at_both_widths(
-    demo_server: tuple[str, FakeClock],  # noqa: F811 (the fixture imported above)
-    driver: WebDriver,
-    sqlite_url: str,
-    tmp_path: Path,
+    tab: OfficeTab, sqlite_url: str, tmp_path: Path
 ) -> None:
     """The button removing a delegate opens the page that says what removing means, which fits a
     phone; "No, go back" keeps the delegate, "Yes" removes it (user trial, 7 Dec 2026: one
@@ -222,7 +184,7 @@ async def test_removing_a_delegate_asks_first_at_both_widths(
 
     from core.services import delegates
 
-    base, clock = demo_server
+    driver, clock = tab.driver, tab.clock
     # The demo's household given nothing (excluded): one clerk registers its delegate.
     [citizen] = [c for c in DEMO_CITIZENS if c.phone == "+393331000006"]
     async with _demo_core(sqlite_url, clock) as core, core.uow() as uow:
@@ -236,11 +198,9 @@ async def test_removing_a_delegate_asks_first_at_both_widths(
         await uow.commit()
 
     def remove() -> None:
-        _sign_in_as_clerk(driver, base)
-        page = base + f"/office/applications/{protocol}"
-        for width, height in SIZES:
-            driver.set_window_size(width, height)
-            driver.get(page)
+        tab.sign_in()
+        page = tab.base + f"/office/applications/{protocol}"
+        for width in tab.at_sizes(f"/office/applications/{protocol}"):
             _submit_by(driver, "//button[contains(., '+393398887776')]")
             assert "Rimuovere il delegato +393398887776" in driver.title, driver.title
             fits(driver)
@@ -258,3 +218,55 @@ async def test_removing_a_delegate_asks_first_at_both_widths(
             select(m.Citizen.id).where(m.Citizen.phone == citizen.phone)
         )
         assert await uow.delegates.of_citizen(citizen_id) is None
+
+
+async def test_who_is_signed_in_is_read_whole_on_a_phone_and_on_a_desktop(
+    tab: OfficeTab, sqlite_url: str, tmp_path: Path
+) -> None:
+    """At 390 px the header cut the operator's role ("bel.manager (respon…"): on a phone the
+    name and role have a line of their own under the buttons, a long name wrapping rather
+    than cut, nothing scrolled sideways; at 1280 px the header stays one line."""
+    from selenium.webdriver.common.by import By
+
+    driver = tab.driver
+    long_name = "bel.responsabile.servizi.sociali"  # 32 characters (a name has at most 64)
+    async with _demo_core(sqlite_url, tab.clock) as core, core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        await operators.add_operator(
+            uow, town, long_name, "manager", core.now(), password=DEMO_OPERATOR_PASSWORD
+        )
+        await uow.commit()
+    # Whether a box shows less than it holds, across or down (an ellipsis, a clip).
+    cut = (
+        "const e = document.querySelector(arguments[0]);"
+        "return e.clientWidth === 0 || e.scrollWidth > e.clientWidth"
+        " || e.scrollHeight > e.clientHeight"
+    )
+
+    def header(username: str) -> None:
+        driver.delete_all_cookies()
+        tab.sign_in(username)
+        for width in tab.at_sizes("/office/", ((390, 844), (1280, 800))):
+            said = driver.find_element(By.CSS_SELECTOR, "header.top .who").text
+            assert said == f"{username} (responsabile)", (width, said)
+            for part in ("who", "who .role"):
+                assert not driver.execute_script(cut, f"header.top .{part}"), (width, part)
+            inner = int(driver.execute_script("return window.innerWidth"))
+            who = rect(driver, "header.top .who")
+            assert who["visible"] and who["left"] >= 0 and who["right"] <= inner, (width, who)
+            fits(driver, width)
+            band = rect(driver, "header.top")
+            if width > 1000:
+                # The desktop's header is one line, the name beside the buttons.
+                sign_out = rect(driver, "header.top form[action$='sign-out'] button")
+                assert who["top"] < sign_out["bottom"] and sign_out["top"] < who["bottom"]
+                assert band["bottom"] - band["top"] <= 70, band
+            else:
+                # The phone's: name and role under the buttons, at most four short lines.
+                language = rect(driver, "#lang-choice")
+                assert who["top"] >= language["bottom"], (who, language)
+                assert band["bottom"] - band["top"] <= 160, band
+            assert driver.save_screenshot(str(tmp_path / f"who-{username}-{width}.png"))
+
+    await run(header, "bel.manager")
+    await run(header, long_name)

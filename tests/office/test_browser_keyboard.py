@@ -22,6 +22,7 @@ from core.services.applications import ApplicationInput
 from core.storage import models as m
 from tests.conftest import FakeClock
 from tests.integration.office_helpers import Office, pay
+from tests.office.chromium import SIZES
 from tests.office.test_browser import (  # noqa: F401 (the fixtures)
     _demo_core,
     chrome,
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
     from selenium.webdriver.remote.webdriver import WebDriver
 
 CASHIER = "+393339990051"
-SIZES = ((1366, 768), (390, 844))
 
 # Where the focus is, and how it shows: the element's own words, its place in the document
 # (for the reading order), the ring's colours and the colour behind the element.

@@ -13,18 +13,17 @@ from typing import TYPE_CHECKING, Any
 from buonispesa.demo import DEMO_CITIZENS
 from core.services import charges, municipalities
 from tests.conftest import FakeClock
+from tests.office.chromium import fits, rect
 from tests.office.test_browser import (  # noqa: F401 (the fixtures)
     _demo_core,
-    _sign_in_as_clerk,
     chrome,
     demo_server,
     pytestmark,
     run,
 )
-from tests.office.test_browser_fields import SIZES, fits, rect
 
 if TYPE_CHECKING:
-    from selenium.webdriver.remote.webdriver import WebDriver
+    from tests.office.chromium import OfficeTab
 
 LONG_NAME = "Antica Salumeria e Gastronomia Del Corso"  # 40 characters, the most a name has
 TILLS = ("telegram:8123456789", "sms:+393331234567")
@@ -68,23 +67,18 @@ async def _refused(sqlite_url: str, clock: FakeClock) -> int:
 
 
 async def test_the_not_me_table_on_a_desktop_and_a_phone(
-    demo_server: tuple[str, FakeClock],  # noqa: F811 (the fixture imported above)
-    driver: WebDriver,
-    sqlite_url: str,
-    tmp_path: Path,
+    tab: OfficeTab, sqlite_url: str, tmp_path: Path
 ) -> None:
     from selenium.webdriver.common.by import By
 
-    base, clock = demo_server
-    shop_id = await _refused(sqlite_url, clock)
-    clock.advance(minutes=1)
+    driver = tab.driver
+    shop_id = await _refused(sqlite_url, tab.clock)
+    tab.clock.advance(minutes=1)
     table = f"#not-me-{shop_id} ~ div.scroll table"
 
     def photographed() -> None:
-        _sign_in_as_clerk(driver, base)
-        for width, height in SIZES:
-            driver.set_window_size(width, height)
-            driver.get(base + "/office/shops")
+        tab.sign_in()
+        for width in tab.at_sizes("/office/shops"):
             heading = driver.find_element(By.ID, f"not-me-{shop_id}")
             assert heading.text == f"{LONG_NAME}: {REFUSALS} confermati", heading.text
             rows = driver.find_elements(By.CSS_SELECTOR, f"{table} tbody tr")

@@ -8,34 +8,28 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tests.conftest import FakeClock
+from tests.office.chromium import fits, rect
 from tests.office.test_browser import (  # noqa: F401 (the fixtures)
-    _sign_in_as_clerk,
     chrome,
     demo_server,
     pytestmark,
     run,
 )
-from tests.office.test_browser_fields import SIZES, fits, rect
 
 if TYPE_CHECKING:
-    from selenium.webdriver.remote.webdriver import WebDriver
+    from tests.office.chromium import OfficeTab
 
 
 async def test_nothing_owed_is_said_and_no_empty_file_offered(
-    demo_server: tuple[str, FakeClock],  # noqa: F811 (the fixture imported above)
-    driver: WebDriver,
-    tmp_path: Path,
+    tab: OfficeTab, tmp_path: Path
 ) -> None:
     from selenium.webdriver.common.by import By
 
-    base, _ = demo_server  # the demo's shops have taken no voucher yet
+    driver = tab.driver  # the demo's shops have taken no voucher yet
 
     def photographed() -> None:
-        _sign_in_as_clerk(driver, base)
-        for width, height in SIZES:
-            driver.set_window_size(width, height)
-            driver.get(base + "/office/reimbursement")
+        tab.sign_in()
+        for width in tab.at_sizes("/office/reimbursement"):
             said = driver.find_element(By.ID, "nothing-owed")
             assert said.text == (
                 "Nessun negozio deve ricevere somme: non c'è nulla da rimborsare."

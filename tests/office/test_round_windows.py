@@ -9,6 +9,7 @@ import re
 from html import unescape
 
 from core.bootstrap import Core
+from core.services import allocation, municipalities
 from tests.dialogue.catalog import ROOT
 from tests.integration.office_helpers import apply, close_approve_credit, person
 from tests.office.conftest import Towns, signed_in
@@ -92,3 +93,43 @@ def test_every_page_chooses_its_window_with_the_one_macro() -> None:
         if "window_choice(" in path.read_text() and path.name != "window_choice.html"
     )
     assert users == ["audit.html", "dashboard.html", "round.html"]
+
+
+def tranches_total(html: str) -> str | None:
+    found = re.search(r'<tr id="tranches-total">.*?</tr>', html, re.S)
+    return said(found.group(0)) if found else None
+
+
+async def test_the_tranches_total_their_budgets_without_the_withdrawn(
+    towns: Towns, core: Core
+) -> None:
+    """Under the tranches, the total of their budgets in euros: a withdrawn tranche is left
+    out (it gave its budget back) and the row says how many were."""
+    await apply(towns.bel, person(1, 4), person(2, 3), person(3, 1))
+    clerk = await signed_in(towns.server, "bel.clerk")
+    # No tranche yet: no total either.
+    page = await clerk.get("/office/round")
+    assert "Nessuna tranche ancora approvata." in said(page.text)
+    assert tranches_total(page.text) is None
+
+    await close_approve_credit(towns.bel, 300_00)
+    page = await clerk.get("/office/round")
+    assert tranches_total(page.text) == "Totale 300,00 €"
+
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        await allocation.approve(uow, town, 200_00, core.now())
+        await allocation.withdraw(uow, town, core.now(), by="test")
+        await allocation.approve(uow, town, 150_00, core.now())
+        await uow.commit()
+    page = await clerk.get("/office/round")
+    listed = said(page.text.split('<tr id="tranches-total">')[0].split("Tranche del bando 1")[-1])
+    assert "300,00 €" in listed and "200,00 €" in listed and "150,00 €" in listed, listed
+    assert tranches_total(page.text) == (
+        "Totale 450,00 € 1 tranche ritirata esclusa: il suo budget è tornato disponibile"
+    )
+    await clerk.post("/office/language", {"lang": "en", "next": "/office/round"})
+    page = await clerk.get("/office/round")
+    assert tranches_total(page.text) == (
+        "Total €450.00 1 withdrawn tranche left out: its budget was given back"
+    )

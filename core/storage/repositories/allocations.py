@@ -47,6 +47,16 @@ class AllocationRepository(_Repository):
             query = query.where(m.Allocation.withdrawn_at.is_(None))
         return (await self.session.scalars(query.order_by(m.Allocation.tranche))).all()
 
+    async def budgets_standing(self, round_id: int) -> int:
+        """The budgets of the round's tranches not withdrawn, in cents: a withdrawn
+        tranche gave its budget back."""
+        total = await self.session.scalar(
+            select(func.coalesce(func.sum(m.Allocation.budget_cents), 0)).where(
+                m.Allocation.round_id == round_id, m.Allocation.withdrawn_at.is_(None)
+            )
+        )
+        return int(total or 0)
+
     async def latest_standing(self, round_id: int) -> m.Allocation | None:
         """The highest tranche that was not withdrawn."""
         return await self.session.scalar(
