@@ -358,7 +358,8 @@ def _check_state(act: m.OfficeAct, state: str, seen: str | None) -> bool:
 async def approve(
     uow: UnitOfWork, operator: m.Operator, act_id: int, now: datetime, seen: str | None = None
 ) -> m.OfficeAct:
-    """A manager other than the preparer approves: the act runs now. The caller commits.
+    """A manager other than the preparer approves: the act runs now, and is committed here
+    with its money, its notices and its activity row, in one transaction.
 
     A determina, a credit or the undoing of a revocation is checked against the state now:
     `seen` is the fingerprint of the figures the approver was shown
