@@ -234,6 +234,11 @@ _SENTENCES: dict[str, Text] = {
     Refusal.REFUND_REVOKED: t(
         "Only the municipality's office can undo this payment now: contact the office."
     ),
+    # The office erased the customer's data since the payment: their account stays empty.
+    Refusal.REFUND_CUSTOMER_ERASED: t(
+        "This customer's account was closed by the office: nothing was refunded. For a "
+        "refund, the office can help."
+    ),
     # Community vouchers and donations.
     Refusal.VOUCHER_NOT_FOUND: t("No voucher with this number here. Check it and write it again."),
     Refusal.VOUCHER_OTHER_SHOP: t(

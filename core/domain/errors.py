@@ -234,6 +234,9 @@ class Refusal(StrEnum):
     REFUND_SHOP_CODES_TOO_MANY = "refund.shop_codes_too_many"
     # The office revoked the customer's vouchers after the payment: only it can undo it.
     REFUND_REVOKED = "refund.revoked"
+    # The customer was erased since the payment (privacy.erase_citizen): their account must
+    # stay empty, so no shop gives money back to it; the office can help (migration 0051).
+    REFUND_CUSTOMER_ERASED = "refund.customer_erased"
     REIMBURSEMENT_BALANCES_CHANGED = "reimbursement.balances_changed"
     REIMBURSEMENT_EXECUTION_DATE_PAST = "reimbursement.execution_date_past"
     # More than EXECUTION_DAYS_AHEAD days away: `execution_date`, `latest`, ISO days.

@@ -92,6 +92,7 @@ async def send_refund_code(
         # Reimbursed since the cashier picked it: no code for a refund that would be refused.
         raise NotAllowed(Refusal.REFUND_ALREADY_SETTLED)
     await refuse_after_revocation(uow, charge)
+    await refuse_after_erasure(uow, charge)
     citizen = await uow.citizens.by_id(charge.citizen_id)
     shop = await uow.shops.by_id(shop_id)
     assert citizen is not None and shop is not None
@@ -409,3 +410,16 @@ async def refuse_after_revocation(uow: UnitOfWork, charge: m.Charge) -> None:
     for application in await uow.applications.of_citizen(charge.citizen_id):
         if application.revoked_at is not None and application.revoked_at >= paid_at:
             raise NotAllowed(Refusal.REFUND_REVOKED)
+
+
+async def refuse_after_erasure(uow: UnitOfWork, charge: m.Charge) -> None:
+    """A payment of a customer the office erased since (privacy.erase_citizen) is not given
+    back by the shop, the owner included: erasure leaves the pseudonymised account at zero
+    for good, and money put back on it could never be spent nor reimbursed to anyone.
+    Refused with REFUND_CUSTOMER_ERASED, before a refund code is sent (send_refund_code)
+    and by charges.confirmed_charge and charges.refund_charge; the database refuses the
+    refund's posting too (migration 0051_no_refund_to_erased), for an erasure committed
+    meanwhile."""
+    citizen = await uow.citizens.by_id(charge.citizen_id)
+    if citizen is None or citizen.erased_at is not None:
+        raise NotAllowed(Refusal.REFUND_CUSTOMER_ERASED)

@@ -82,9 +82,10 @@ def _check_on_checkout(engine: AsyncEngine) -> None:
 # 0041_phone_one_person, 0042_citizen_not_own_delegate, 0043_no_phone_while_change_waits and
 # 0046_chat_request_needs_its_chat):
 # the backstop of rules the services check first, met only by a race or a raw write.
-# (0038_code_destination_guard's `payment.code_elsewhere` and 0039_no_charge_for_erased's
-# `payment.citizen_erased` are not: on PostgreSQL each is a serialization failure, which
-# core.services.transactions.retrying runs again.)
+# (0038_code_destination_guard's `payment.code_elsewhere`, 0039_no_charge_for_erased's
+# `payment.citizen_erased` and 0051_no_refund_to_erased's `refund.customer_erased` are not:
+# on PostgreSQL each is a serialization failure, which core.services.transactions.retrying
+# runs again.)
 TRIGGER_REFUSALS = (
     Refusal.IDENTITY_PHONE_IS_SHOP,
     Refusal.DELEGATE_PHONE_IS_SHOP,

@@ -17,6 +17,8 @@ from tests.integration.migrating import core_on, migrate_to, migrated_core
 from tests.integration.test_identity_migration import empty_url  # noqa: F401  (a fixture)
 
 BEFORE = "0048_one_posting_per_charge"
+# What a later migration adds on these tables: gone on the way down to BEFORE.
+LATER = {"postings_no_refund_to_erased"}  # 0051_no_refund_to_erased
 
 # A copy of an existing row with another amount: every other column is valid.
 _POSTING = (
@@ -111,7 +113,7 @@ async def test_down_and_up_again_keeps_rows_indexes_and_triggers(
     assert "charges_citizen_not_erased" in schema[0]
 
     await migrate_to(empty_url, BEFORE, down=True)
-    assert await _schema(empty_url) == schema
+    assert await _schema(empty_url) == (schema[0] - LATER, schema[1])
     async with core_on(empty_url, clock) as core:
         assert await _refusals(core, charge) == {key: False for key in REFUSED}
 

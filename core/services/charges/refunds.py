@@ -25,6 +25,7 @@ from core.services.outbox import (
 )
 from core.services.refund_codes import (
     REFUND_DONE,
+    refuse_after_erasure,
     refuse_after_revocation,
     void_refund_codes,
 )
@@ -51,8 +52,10 @@ async def confirmed_charge(
         return None
     if await uow.charges.settled([charge.id]):
         raise NotAllowed(Refusal.REFUND_ALREADY_SETTLED)
-    # Revoked since: said before the owner's or the customer's code too.
+    # Revoked, or the customer erased, since: said before the owner's or the customer's
+    # code too.
     await refuse_after_revocation(uow, charge)
+    await refuse_after_erasure(uow, charge)
     return charge
 
 
@@ -76,7 +79,8 @@ async def refund_charge(
     role now decides whether the citizen must consent: a cashier (not the owner) refunds
     only with the code sent to the citizen (see send_refund_code), checked by the caller
     (`citizen_confirmed`). There is no refund without a chat acting for the shop: who may
-    refund is never the caller's word."""
+    refund is never the caller's word. A customer erased since the payment is refunded by
+    nobody (refund.customer_erased): their account stays at zero."""
     member, _ = await acting_member(uow, shop_id, by, now, shop_may_charge=True)
     by_cashier = member.role != MemberRole.OWNER.value
     charge = await uow.charges.by_id(charge_id)
@@ -92,6 +96,9 @@ async def refund_charge(
         # The town has paid the shop for it: the office must handle it.
         raise NotAllowed(Refusal.REFUND_ALREADY_SETTLED)
     await refuse_after_revocation(uow, charge)
+    # The owner's refund needs no customer code: without this, an owner could put money on
+    # an erased, pseudonymised account, which erasure leaves at zero for good.
+    await refuse_after_erasure(uow, charge)
     # A refusal must leave nothing behind, though the caller (a dialogue turn) commits
     # its conversation after it: the writes are one savepoint, undone when one refuses.
     # The posting comes first for its lock on the shop's account: a reimbursement run
