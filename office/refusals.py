@@ -604,6 +604,11 @@ SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "Application {protocol} is not revoked: there is nothing to undo.",
         protocol=str(p["protocol"]),
     ),
+    "application.revocation_erased": lambda p: t(
+        "The applicant of {protocol} was erased at their request after the revocation: it "
+        "can no longer be undone, and what it took back stays in the fund.",
+        protocol=str(p["protocol"]),
+    ),
     "application.revocation_undone": lambda p: t(
         "The revocation of application {protocol} was already undone on {when}.",
         protocol=str(p["protocol"]),

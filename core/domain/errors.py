@@ -68,6 +68,9 @@ class Refusal(StrEnum):
     APPLICATION_PHONE_BOUND_MEANWHILE = "application.phone_bound_meanwhile"
     APPLICATION_REVOCATION_RETRY = "application.revocation_retry"
     APPLICATION_REVOCATION_UNDONE = "application.revocation_undone"
+    # Its applicant was erased since the revocation (privacy.erase_citizen): undoing it would
+    # put money on a pseudonymised account nobody can spend from.
+    APPLICATION_REVOCATION_ERASED = "application.revocation_erased"
     APPLICATION_UNCHANGED = "application.unchanged"
     APPLICATION_WINDOW_CLOSED = "application.window_closed"
     APPLICATION_WITHDRAWN = "application.withdrawn"

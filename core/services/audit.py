@@ -48,6 +48,13 @@ class NotRevoked(Conflict):
     code = Refusal.APPLICATION_NOT_REVOKED
 
 
+class RevokedApplicantErased(Conflict):
+    """The applicant was erased after the revocation: what it returned to the fund stays
+    there, since an erased account must stay empty (privacy.erase_citizen)."""
+
+    code = Refusal.APPLICATION_REVOCATION_ERASED
+
+
 class NothingToRevoke(Conflict):
     """The application was given nothing and no tranche can pay it: revoking it would
     take nothing back, recover nothing and stop nothing, and only tell its applicant that
@@ -500,6 +507,9 @@ async def check_undoable(uow: UnitOfWork, town: m.Municipality, protocol: str) -
     application = await _application(uow, town, protocol)
     standing = await uow.audit.standing_revocation(application.id)
     if standing is not None:
+        citizen = await uow.citizens.by_id(application.citizen_id)
+        if citizen is None or citizen.erased_at is not None:
+            raise RevokedApplicantErased(protocol=application.protocol)
         return standing
     undone = await uow.audit.last_undone(application.id)
     if undone is not None and undone.undone_at is not None:

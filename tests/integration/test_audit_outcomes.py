@@ -30,6 +30,7 @@ from tests.integration.office_helpers import (
     pay,
     person,
 )
+from tests.integration.test_privacy import erase
 
 PEOPLE = [person(i) for i in range(3)]  # one member each: 150 euro
 
@@ -289,3 +290,34 @@ async def test_the_citizen_is_told_of_a_revocation_and_of_the_time_to_appeal(
     assert [[text.msgid for text in notice.texts] for notice in only] == [
         [longest[0].texts[0].msgid]
     ]
+
+
+async def test_a_revocation_of_an_applicant_erased_since_cannot_be_undone(
+    core: Core, clock: FakeClock
+) -> None:
+    """Revoked with nothing spent (nothing to recover), then erased at their request past the
+    days to appeal: undoing the revocation would put its 150 euro on a pseudonymised account
+    nobody can spend. Refused, for the approver's figures as for the undoing; nothing moves."""
+    office, protocols = await credited_round(core, clock)
+    revocation = await revoke(office, protocols[0])
+    assert (revocation.returned_cents, revocation.to_recover_cents) == (150_00, 0)
+    clock.advance(days=31)  # the decision can no longer be appealed
+    await erase(office, PEOPLE[0].codice_fiscale)
+
+    with pytest.raises(audit.RevokedApplicantErased) as refused:
+        await undo(office, protocols[0])
+    assert refused.value.code == "application.revocation_erased"
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, office.code)
+        with pytest.raises(audit.RevokedApplicantErased):
+            await audit.undo_figures(uow, town, protocols[0])
+        undone = await uow.session.scalars(
+            select(m.Posting).where(m.Posting.kind == PostingKind.REVOCATION_UNDO.value)
+        )
+        assert list(undone) == []
+        application = await uow.applications.by_protocol(protocols[0])
+        assert application is not None and application.revoked_at is not None
+    await assert_ledger_ok(core, office.municipality_id)
+    # Another applicant's revocation is undone as ever.
+    await revoke(office, protocols[1])
+    assert (await undo(office, protocols[1])).restored_cents == 150_00
