@@ -343,6 +343,9 @@ async def test_a_tranche_is_credited_or_withdrawn_once_and_withdrawn_lines_give_
         standing = await uow.allocations.latest_standing(round_id)
         # Tranche 2, withdrawn, gave its budget back: tranche 1's alone.
         assert await uow.allocations.budgets_standing(round_id) == 100
+        # … and its lines allocated nothing: tranche 1's line alone, credited.
+        assert await uow.allocations.allocated_standing(round_id) == 50
+        assert await uow.allocations.allocated_standing(round_id, credited_only=True) == 50
         assert await uow.allocations.waiting(round_id) is None
         assert await uow.allocations.waiting_in_municipality(town_id) is None
     assert latest is not None and latest.tranche == 2

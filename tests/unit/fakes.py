@@ -376,6 +376,23 @@ class FakeAllocations(_Fake):
             )
         )
 
+    async def allocated_standing(self, round_id: int, *, credited_only: bool = False) -> int:
+        tranches = {
+            x.id
+            for x in self.store.rows(
+                m.Allocation,
+                lambda x: (
+                    x.round_id == round_id
+                    and x.withdrawn_at is None
+                    and (x.credited_at is not None or not credited_only)
+                ),
+            )
+        }
+        return sum(
+            x.amount_cents
+            for x in self.store.rows(m.AllocationLine, lambda x: x.allocation_id in tranches)
+        )
+
     async def waiting(self, round_id: int) -> m.Allocation | None:
         return self._of_round(round_id, lambda x: x.credited_at is None and x.withdrawn_at is None)
 
