@@ -144,6 +144,7 @@ async def test_a_guarded_debit_never_overdraws_unless_allowed(new_uow: NewUow) -
         assert await uow.ledger.balance_of_owner(town_id, AccountKind.CITIZEN, citizen_id) == 0
         assert await uow.ledger.balance_of_owner(town_id, AccountKind.FUND, 0) == -70
         assert await uow.ledger.balance_of_owner(town_id, AccountKind.SHOP, 1) == 0
+        assert await uow.ledger.owed_to_shops(town_id) == 0  # no shop owed anything
         assert await uow.ledger.find(town_id, AccountKind.SHOP, 1) is None
 
 

@@ -9,9 +9,17 @@ import re
 from html import unescape
 
 from core.bootstrap import Core
-from core.services import allocation, municipalities
-from tests.integration.office_helpers import apply, close_approve_credit, close_window, person
-from tests.office.conftest import Towns, signed_in
+from core.services import allocation, ledger, municipalities, shops
+from tests.dialogue.catalog import ROOT
+from tests.integration.office_helpers import (
+    apply,
+    close_approve_credit,
+    close_window,
+    pay,
+    person,
+)
+from tests.office.conftest import BUYER, Towns, shop_owed, signed_in
+from tests.office.test_shops_and_reimbursement import register
 
 
 def said(html: str) -> str:
@@ -86,3 +94,41 @@ async def test_a_withdrawn_tranche_assigns_no_application_on_the_dashboard(
     page = (await clerk.get("/office/")).text
     assert "Lista 1 0 Lista 2 0 Esclusi 0 Non ancora assegnate 3" in by_state(page)
     assert "Budget approvato 0,00 € Assegnato 0,00 €" in budget_card(page)
+
+
+async def test_the_shops_total_is_the_services_and_the_page_reads_as_before(
+    towns: Towns, core: Core
+) -> None:
+    """Two shops owed (and another town's shop owed too): the shops page's total is
+    ledger.owed_to_shops, that of the reimbursement page, and its row reads as before."""
+    first = await shop_owed(towns)
+    second = await register(core, "BEL", "Forno Nuovo", 31)
+    await register(core, "BEL", "Bar Centrale", 32)  # pending: owed nothing
+    async with core.uow() as uow:
+        await shops.approve_shop(uow, towns.bel.municipality_id, second, core.now())
+        await uow.commit()
+    await pay(towns.bel, second, BUYER, 10_00)
+    cal_buyer = person(7, 1)
+    await apply(towns.cal, cal_buyer)
+    await close_approve_credit(towns.cal, 500_00)
+    await pay(towns.cal, towns.cal.shop_ids[0], cal_buyer, 5_00)
+    async with core.uow() as uow:
+        town = await municipalities.require(uow, "BEL")
+        assert await ledger.owed_to_shops(uow, town.id) == 52_50
+        owed = {shop.id: cents for shop, cents in await uow.ledger.shops_owed(town.id)}
+        assert owed == {first: 42_50, second: 10_00}
+    clerk = await signed_in(towns.server, "bel.clerk")
+    page = await clerk.get("/office/shops")
+    assert (
+        '<tfoot><tr><th scope="row" colspan="4">Totale</th><td data-label="Da rimborsare" '
+        'class="num">52,50\xa0€</td><td></td></tr></tfoot>'
+    ) in page.text
+    shown = await clerk.get("/office/reimbursement")
+    assert '<th scope="row" colspan="2">Totale</th><td class="num">52,50\xa0€</td>' in shown.text
+
+
+def test_no_office_page_adds_up_money_itself() -> None:
+    """Totals come from the services (in cents, added up by the database): a template only
+    shows them."""
+    templates = ROOT / "office" / "templates"
+    assert [p.name for p in sorted(templates.glob("*.html")) if "|sum" in p.read_text()] == []

@@ -798,6 +798,9 @@ class FakeLedger(_Fake):
                 owed.append((shop, cents))
         return sorted(owed, key=lambda pair: (pair[0].name, pair[0].id))
 
+    async def owed_to_shops(self, municipality_id: int) -> int:
+        return sum(cents for _, cents in await self.shops_owed(municipality_id))
+
     async def first_posting_at(self, municipality_id: int, kind: PostingKind) -> datetime | None:
         first = self.store.first(
             m.Posting, lambda x: x.municipality_id == municipality_id and x.kind == kind.value
