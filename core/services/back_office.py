@@ -402,13 +402,14 @@ class Dashboard:
     days_left: int | None  # whole days until the window closes (0 on its last day)
     applications: int
     by_state: dict[str, int]  # "1", "2", "excluded", "not_allocated", "revoked", "withdrawn"
-    budget_cents: int  # approved budgets of the round's tranches
-    allocated_cents: int
+    budget_cents: int  # approved budgets of the round's tranches not withdrawn
+    allocated_cents: int  # what those tranches allocated
     credited_cents: int
     outbox_backlog: int
     shops_pending: int
     acts_waiting: int
     appeals_open: int = 0  # appeals waiting for a decision (a count: no personal data)
+    withdrawn_tranches: int = 0  # how many tranches budget_cents leaves out
 
 
 @dataclass(frozen=True)
@@ -417,21 +418,29 @@ class WindowFigures:
 
     applications: int
     by_state: dict[str, int]  # "1", "2", "excluded", "not_allocated", "revoked", "withdrawn"
-    budget_cents: int  # approved budgets of the round's tranches
-    allocated_cents: int
+    budget_cents: int  # the budgets of the tranches not withdrawn (one withdrawn gave it back)
+    allocated_cents: int  # what those tranches allocated
     credited_cents: int
+    withdrawn_tranches: int  # how many tranches the money leaves out
 
 
 async def window_figures(uow: UnitOfWork, round_: m.Round | None) -> WindowFigures:
     """The figures of a window (all zero for none): the dashboard's, and what the page and
-    the command that open a new window say the one before holds."""
+    the command that open a new window say the one before holds. A withdrawn tranche gave
+    its budget back and paid nothing: its money is left out, as the round page's total
+    leaves it out (tranches)."""
     by_state = {"1": 0, "2": 0, "excluded": 0, "not_allocated": 0, "revoked": 0, "withdrawn": 0}
-    total = budget = allocated = credited = 0
+    total = budget = allocated = credited = withdrawn = 0
     if round_ is not None:
         apps = await uow.applications.in_round(round_.id)
         total = len(apps)
         tranches = list(await uow.allocations.of_round(round_.id))
-        last = tranches[-1] if tranches else None
+        withdrawn = sum(1 for tranche in tranches if tranche.withdrawn_at is not None)
+        budget = await uow.allocations.budgets_standing(round_.id)
+        allocated = await uow.allocations.allocated_standing(round_.id)
+        credited = await uow.allocations.allocated_standing(round_.id, credited_only=True)
+        # The latest tranche standing decides the lists: a withdrawn one assigned nobody.
+        last = await uow.allocations.latest_standing(round_.id)
         assignments: dict[int, str] = {}
         if last is not None:
             for line in await uow.allocations.lines(last.id):
@@ -443,18 +452,13 @@ async def window_figures(uow: UnitOfWork, round_: m.Round | None) -> WindowFigur
                 by_state["withdrawn"] += 1
             else:
                 by_state[assignments.get(app.id, "not_allocated")] += 1
-        for tranche in tranches:
-            amount = await uow.read.allocated_cents(tranche.id)
-            budget += tranche.budget_cents
-            allocated += amount
-            if tranche.credited_at is not None:
-                credited += amount
     return WindowFigures(
         applications=total,
         by_state=by_state,
         budget_cents=budget,
         allocated_cents=allocated,
         credited_cents=credited,
+        withdrawn_tranches=withdrawn,
     )
 
 
@@ -502,6 +506,7 @@ async def dashboard(
         shops_pending=pending_shops,
         acts_waiting=waiting,
         appeals_open=appeals_open,
+        withdrawn_tranches=figures.withdrawn_tranches,
     )
 
 

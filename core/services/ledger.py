@@ -75,6 +75,12 @@ async def shop_balance(uow: UnitOfWork, municipality_id: int, shop_id: int) -> i
     return await uow.ledger.balance_of_owner(municipality_id, AccountKind.SHOP, shop_id)
 
 
+async def owed_to_shops(uow: UnitOfWork, municipality_id: int) -> int:
+    """What all the town's shops are owed together, in cents: the total of the shops page
+    and of the reimbursement page, added up by the database, never by a page."""
+    return await uow.ledger.owed_to_shops(municipality_id)
+
+
 @dataclass(frozen=True)
 class LedgerCheck:
     accounts: int

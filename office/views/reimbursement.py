@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from core.domain.messages import t
-from core.services import acts, back_office, operators, reimbursement
+from core.services import acts, back_office, ledger, operators, reimbursement
 from core.services.operators import Role
 from office import personal
 from office.keys import CORE
@@ -71,6 +71,7 @@ async def reimbursement_form(
     async with core.uow() as uow:
         town = await back_office.town_of(uow, operator)
         due = await reimbursement.pending_reimbursements(uow, town)
+        total = await ledger.owed_to_shops(uow, town.id)
         staff = {o.id: o.username for o in await operators.of_municipality(uow, town.id)}
         # Every run that paid shops, approved here or ordered on the command line.
         done = await reimbursement.runs(uow, town.id)
@@ -80,7 +81,7 @@ async def reimbursement_form(
         {
             "town": town,
             "due": due,
-            "total": sum(cents for _, cents in due),
+            "total": total,
             # A SEPA transfer executes on a TARGET2 business day: on a Saturday, a Sunday or
             # a bank holiday the form proposes the next one.
             # Typed as the desk's form reads a date: day/month/year (application_csv).

@@ -113,6 +113,7 @@ async def shops_form(
             for shop in found
             for refusals in [_refusals(words, operator, not_me.get(shop.id, []))]
         ]
+        owed_total = await ledger.owed_to_shops(uow, town.id)
     return await render(
         request,
         "shops.html",
@@ -120,6 +121,7 @@ async def shops_form(
             "town": town,
             "pending": [row for row in rows if row["status"] == "pending"],
             "rows": rows,
+            "owed_total": owed_total,
             "locked": [row for row in rows if row["lock"] is not None],
             "staffed": [row for row in rows if row["members"]],
             # The shop with the most confirmed refusals first: several from one shop stand out.

@@ -144,6 +144,7 @@ async def test_a_guarded_debit_never_overdraws_unless_allowed(new_uow: NewUow) -
         assert await uow.ledger.balance_of_owner(town_id, AccountKind.CITIZEN, citizen_id) == 0
         assert await uow.ledger.balance_of_owner(town_id, AccountKind.FUND, 0) == -70
         assert await uow.ledger.balance_of_owner(town_id, AccountKind.SHOP, 1) == 0
+        assert await uow.ledger.owed_to_shops(town_id) == 0  # no shop owed anything
         assert await uow.ledger.find(town_id, AccountKind.SHOP, 1) is None
 
 
@@ -343,6 +344,9 @@ async def test_a_tranche_is_credited_or_withdrawn_once_and_withdrawn_lines_give_
         standing = await uow.allocations.latest_standing(round_id)
         # Tranche 2, withdrawn, gave its budget back: tranche 1's alone.
         assert await uow.allocations.budgets_standing(round_id) == 100
+        # … and its lines allocated nothing: tranche 1's line alone, credited.
+        assert await uow.allocations.allocated_standing(round_id) == 50
+        assert await uow.allocations.allocated_standing(round_id, credited_only=True) == 50
         assert await uow.allocations.waiting(round_id) is None
         assert await uow.allocations.waiting_in_municipality(town_id) is None
     assert latest is not None and latest.tranche == 2

@@ -376,6 +376,23 @@ class FakeAllocations(_Fake):
             )
         )
 
+    async def allocated_standing(self, round_id: int, *, credited_only: bool = False) -> int:
+        tranches = {
+            x.id
+            for x in self.store.rows(
+                m.Allocation,
+                lambda x: (
+                    x.round_id == round_id
+                    and x.withdrawn_at is None
+                    and (x.credited_at is not None or not credited_only)
+                ),
+            )
+        }
+        return sum(
+            x.amount_cents
+            for x in self.store.rows(m.AllocationLine, lambda x: x.allocation_id in tranches)
+        )
+
     async def waiting(self, round_id: int) -> m.Allocation | None:
         return self._of_round(round_id, lambda x: x.credited_at is None and x.withdrawn_at is None)
 
@@ -780,6 +797,9 @@ class FakeLedger(_Fake):
             if cents > 0:
                 owed.append((shop, cents))
         return sorted(owed, key=lambda pair: (pair[0].name, pair[0].id))
+
+    async def owed_to_shops(self, municipality_id: int) -> int:
+        return sum(cents for _, cents in await self.shops_owed(municipality_id))
 
     async def first_posting_at(self, municipality_id: int, kind: PostingKind) -> datetime | None:
         first = self.store.first(

@@ -57,6 +57,18 @@ class AllocationRepository(_Repository):
         )
         return int(total or 0)
 
+    async def allocated_standing(self, round_id: int, *, credited_only: bool = False) -> int:
+        """What the lines of the round's tranches not withdrawn give, in cents (of the
+        credited ones only when told): a withdrawn tranche's lines were never paid."""
+        query = (
+            select(func.coalesce(func.sum(m.AllocationLine.amount_cents), 0))
+            .join(m.Allocation, m.Allocation.id == m.AllocationLine.allocation_id)
+            .where(m.Allocation.round_id == round_id, m.Allocation.withdrawn_at.is_(None))
+        )
+        if credited_only:
+            query = query.where(m.Allocation.credited_at.is_not(None))
+        return int(await self.session.scalar(query) or 0)
+
     async def latest_standing(self, round_id: int) -> m.Allocation | None:
         """The highest tranche that was not withdrawn."""
         return await self.session.scalar(

@@ -177,6 +177,23 @@ class LedgerRepository(_Repository):
         )
         return [(shop, int(cents)) for shop, cents in rows]
 
+    async def owed_to_shops(self, municipality_id: int) -> int:
+        """What the town's shops are owed together, in cents: their accounts' balances
+        (never below zero: ck balance_not_negative), shops_owed's total."""
+        total = await self.session.scalar(
+            select(func.coalesce(func.sum(m.Account.balance_cents), 0))
+            .join(
+                m.Shop,
+                (m.Shop.municipality_id == m.Account.municipality_id)
+                & (m.Shop.id == m.Account.owner_id),
+            )
+            .where(
+                m.Account.municipality_id == municipality_id,
+                m.Account.kind == AccountKind.SHOP.value,
+            )
+        )
+        return int(total or 0)
+
     async def first_posting_at(self, municipality_id: int, kind: PostingKind) -> datetime | None:
         """When the municipality's first posting of this kind was made."""
         return await self.session.scalar(
