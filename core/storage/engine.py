@@ -83,7 +83,8 @@ def _check_on_checkout(engine: AsyncEngine) -> None:
 # 0046_chat_request_needs_its_chat):
 # the backstop of rules the services check first, met only by a race or a raw write.
 # (0038_code_destination_guard's `payment.code_elsewhere`, 0039_no_charge_for_erased's
-# `payment.citizen_erased` and 0051_no_refund_to_erased's `refund.customer_erased` are not:
+# `payment.citizen_erased`, 0051_no_refund_to_erased's `refund.customer_erased` and
+# 0052_no_undo_to_erased's `application.revocation_erased` are not:
 # on PostgreSQL each is a serialization failure, which core.services.transactions.retrying
 # runs again.)
 TRIGGER_REFUSALS = (

@@ -18,7 +18,8 @@ from tests.integration.test_identity_migration import empty_url  # noqa: F401  (
 
 BEFORE = "0048_one_posting_per_charge"
 # What a later migration adds on these tables: gone on the way down to BEFORE.
-LATER = {"postings_no_refund_to_erased"}  # 0051_no_refund_to_erased
+# 0051_no_refund_to_erased, 0052_no_undo_to_erased
+LATER = {"postings_no_refund_to_erased", "postings_no_undo_to_erased"}
 
 # A copy of an existing row with another amount: every other column is valid.
 _POSTING = (
