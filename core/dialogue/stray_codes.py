@@ -22,7 +22,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from core.dialogue.context import Input, Turn
+from core.dialogue.context import PHONE_CHANNELS, Input, Turn
 from core.dialogue.flows import FLOWS
 from core.dialogue.flows.base import ConfirmedFlow
 from core.dialogue.flows.charge_waiting import code_at_till
@@ -272,6 +272,54 @@ async def on_words_while_paying(turn: Turn) -> bool:
             )
         )
     return bool(waiting)
+
+
+# A payment that waits for a code which did not come (say_code_late): where it went.
+def _code_went(turn: Turn, charge: m.Charge, shop: m.Shop, *, here: bool) -> Text:
+    amount, name = Money(charge.amount_cents), shop.name
+    if not here:
+        # To her delegate's phone, or her other chat: named by neither (nothing of it here).
+        return t(
+            "{shop} asks you {amount}: code sent where your codes go, not here. Missing? The "
+            "shop writes PAGA again for a new one.",
+            shop=name,
+            amount=amount,
+        )
+    if turn.channel in PHONE_CHANNELS:
+        return t(
+            "{shop} asks you {amount}: code sent to this number, see your SMS. Missing? The "
+            "shop writes PAGA again for a new one.",
+            shop=name,
+            amount=amount,
+        )
+    return t(
+        "{shop} asks you {amount}: code sent to this chat, see your messages. Missing? The "
+        "shop writes PAGA again for a new one.",
+        shop=name,
+        amount=amount,
+    )
+
+
+NO_PAYMENT_ASKED = t(
+    "No shop has asked you for a payment right now: the cashier must start it, writing PAGA "
+    "and your codice fiscale or card number."
+)
+
+
+async def say_code_late(turn: Turn) -> None:
+    """ "Non mi è arrivato il codice", "non arriva l'sms": each payment that waits for her
+    code now (shop, amount) and where its code went, or that no shop has asked her for
+    one. The code itself is never said again nor sent anew here: only its own message
+    carries it, and PAGA again draws a new one."""
+    holder = await turn.citizen() or await represented(turn)
+    waiting = await charges.awaiting_code(turn.uow, holder.id, turn.now) if holder else []
+    if holder is None or not waiting:
+        turn.say(NO_PAYMENT_ASKED)
+        return
+    payer = await payer_of(turn.uow, holder)
+    here = payer is not None and turn.is_reached_at((payer.channel, payer.address))
+    for charge, shop in waiting:
+        turn.say(_code_went(turn, charge, shop, here=here))
 
 
 async def cancel_for_lost_phone(turn: Turn) -> None:

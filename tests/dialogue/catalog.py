@@ -35,6 +35,7 @@ SAMPLES: dict[str, Param] = {
     "name": "Alimentari e Frutta Da Mario e Figli S.n",
     "town": "San Valentino in Abruzzo Citeriore",  # the longest name of an Italian comune
     "address": "Via Vittorio Emanuele II 123, angolo Via Garibaldi",  # 50, the limit
+    "street": "Via Vittorio Emanuele II angolo Via Garibaldi",  # an address without its number
     "postcode": "62020",
     # The office's contact, 90 characters: the limit of `admin municipality set --office-contact`.
     "contact": (

@@ -26,7 +26,7 @@ _TOLD_IN_ENGLISH = frozenset(
      "window",
      "scam", "how_to_pay", "what_to_buy", "card_trouble", "forgot_code", "who_can_apply",
      "how_much_given", "new_number", "household_changed", "shop_refuses",
-     "code_trouble", "not_enough", "job_lost", "bills", "why_refused",
+     "code_trouble", "code_late", "not_enough", "job_lost", "bills", "why_refused",
      "code_came", DECLINED, ACKNOWLEDGED, APOLOGY, "undo_payment"}
 )  # fmt: skip
 

@@ -212,6 +212,12 @@ async def answer_in_words(turn: Turn, name: str, arg: str) -> bool:
         # A payment waiting for her code comes first: which, and how to agree or refuse.
         if not await stray_codes.on_words_while_paying(turn):
             turn.say(CODE_TROUBLE)
+    elif name == "code_late" and await is_shop_member(turn):
+        await say_help(turn, understood=False)
+    elif name == "code_late":
+        # Her code did not come: whether a payment waits for it (where it went), never
+        # the code again.
+        await stray_codes.say_code_late(turn)
     elif name == "window":
         await citizen_requests.say_window(turn)
     elif name == "what_to_buy":

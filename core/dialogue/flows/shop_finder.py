@@ -215,16 +215,37 @@ def asks_near(query: str) -> bool:
     return bool(words & _NEAR) and words <= _NEAR | _NEAR_FILLER
 
 
-def say_how_to_search_near(turn: Turn) -> None:
-    """Near me: on Telegram the position is shared with the button; by SMS the CAP or
-    the town say where."""
+async def say_near_me(turn: Turn) -> None:
+    """Near me: on Telegram the position is shared with the button (near() answers it);
+    elsewhere a citizen of the town gets its shops, as NEGOZI gives them to her, and how to
+    narrow them to her street or CAP; anyone else how to write the CAP or the town."""
     if turn.channel == Channel.TELEGRAM:
         turn.say(
             t("To see the shops near you, share your position with the button below."),
             request="location",
         )
         return
+    if await _in_own_town(turn):
+        found = await _found(turn, turn.town.name)
+        turn.memory.more = None
+        turn.memory.listed = turn.town.name[:100]
+        head = tn("{count} shop found:", "{count} shops found:", len(found))
+        narrow = t(
+            "Those near you: NEGOZI and your street or CAP, e.g. NEGOZI {street}.",
+            street=street_of(found[0].address),
+        )
+        _say_list(turn, head, found, turn.town.name, tail=narrow)
+        return
     turn.say(t("To see the shops near you, write NEGOZI and your CAP or town, e.g. NEGOZI 62020."))
+
+
+def street_of(address: str) -> str:
+    """ "Via Roma 12" is on "Via Roma", "Via Roma, 12" too: the address without its house
+    number (nor what follows a comma)."""
+    words = address.split(",")[0].split()
+    while len(words) > 1 and any(ch.isdigit() for ch in words[-1]):
+        words.pop()
+    return " ".join(words)
 
 
 def town_matches(query: str, town: str) -> bool:
@@ -321,7 +342,7 @@ async def _say_the_towns(turn: Turn, query: str) -> bool:
 async def search(turn: Turn, query: str) -> None:
     turn.finish()
     if asks_near(query):
-        say_how_to_search_near(turn)
+        await say_near_me(turn)
         return
     found = await _found(turn, query)
     turn.memory.more = None
@@ -343,14 +364,17 @@ async def search(turn: Turn, query: str) -> None:
     _say_list(turn, head, found, query)
 
 
-def _say_list(turn: Turn, head: Text, found: list[m.Shop], query: str) -> None:
+def _say_list(
+    turn: Turn, head: Text, found: list[m.Shop], query: str, *, tail: Text | None = None
+) -> None:
     """The shops under `head`: all of them (Telegram, the terminal: a long list is split by
-    the adapter), or by SMS one page, ALTRI paging through `query`'s shops."""
+    the adapter), or by SMS one page, ALTRI paging through `query`'s shops; `tail` after
+    them, by SMS when it fits the page."""
     lines = [shop_line(shop, turn.town.name) for shop in found]
     if not turn.is_sms:
-        turn.say(head, *lines)
+        turn.say(head, *lines, *((tail,) if tail is not None else ()))
         return
-    _say_page(turn, head, lines, query, 0)
+    _say_page(turn, head, lines, query, 0, tail)
 
 
 def _kind_words(query: str) -> str:
@@ -482,21 +506,30 @@ async def say_how_to_apply(turn: Turn) -> None:
     turn.say(t("No vouchers yet? To apply, write DOMANDA."))
 
 
-def _say_page(turn: Turn, head: Text, lines: list[Text], query: str, offset: int) -> None:
-    """One SMS of the list from `offset`: as many shops as fit, then MORE for the next page."""
+def _say_page(
+    turn: Turn, head: Text, lines: list[Text], query: str, offset: int, tail: Text | None = None
+) -> None:
+    """One SMS of the list from `offset`: as many shops as fit, then MORE for the next page;
+    `tail` last, left out when even one shop and MORE leave no room for it."""
     rest = lines[offset:]
-    if turn.fits_sms([head, *rest]):
-        turn.say(head, *rest)
+    end = [tail] if tail is not None else []
+    if turn.fits_sms([head, *rest, *end]):
+        turn.say(head, *rest, *end)
+        return
+    if len(rest) == 1 and turn.fits_sms([head, *rest]):
+        turn.say(head, *rest)  # one long shop: no page to make room for `tail`
         return
     shown = len(rest) - 1
-    while shown > 1 and not turn.fits_sms([head, *rest[:shown], MORE_HINT]):
+    while shown > 1 and not turn.fits_sms([head, *rest[:shown], MORE_HINT, *end]):
         shown -= 1
     turn.memory.more = MorePage(query[:100], offset + shown)
-    if turn.fits_sms([head, *rest[:shown], MORE_HINT]):
-        turn.say(head, *rest[:shown], MORE_HINT)
-    else:
-        # One long shop (name, address and another town) fills the SMS: no heading then.
-        turn.say(*rest[:shown], MORE_HINT)
+    page = [*rest[:shown], MORE_HINT]
+    # One long shop (name, address and another town) fills the SMS: no heading then.
+    for texts in ([head, *page, *end], [*page, *end], [head, *page]):
+        if turn.fits_sms(texts):
+            turn.say(*texts)
+            return
+    turn.say(*page)
 
 
 MORE_HINT = t("ALTRI for more.")

@@ -13,7 +13,7 @@ _CODE_WORDS = frozenset({"codice", "codici", "code", "codes"})
 _CODE_CAME = frozenset(
     {"arrivato", "arrivata", "arrivati", "arriva", "arrivano", "ricevuto", "ricevuti",
      "giunto", "mandato", "mandati", "inviato", "inviati", "received", "got", "came",
-     "arrived", "sent"}
+     "arrived", "arrive", "arrives", "sent"}
 )  # fmt: skip
 _NOT_CAME = frozenset({"non", "mai", "nessun", "not", "didnt", "havent", "hasnt", "never"})
 # "Me so scordato er codice", "ho dimenticato il pin", "non ricordo il codice", "I forgot
@@ -49,6 +49,8 @@ _FEAR = frozenset(
 )  # fmt: skip
 _FEAR_WORDS = 4
 _MESSAGES = frozenset({"messaggi", "messaggio", "sms", "messages", "texts"})
+# "Non arriva l'sms", "the text did not come": the message that brings a payment code.
+_THE_SMS = _MESSAGES | frozenset({"lsms", "messaggino", "message", "text"})
 _NO_MORE = frozenset({"stop", "basta", "piu", "smettere", "smettete", "more", "unsubscribe"})
 # "Ho ricevuto un messaggio strano", "una chiamata sospetta", "a weird text": the scam's
 # answer (_MESSAGES, and a call or one message).

@@ -48,6 +48,7 @@ from core.dialogue.questions.codes_and_calls import (
     _SCAM,
     _STRANGE,
     _TELL,
+    _THE_SMS,
     _WHO,
 )
 from core.dialogue.questions.family import (
@@ -122,11 +123,15 @@ def need_or_worry(asked: Asked) -> Request | ReadOn:
     code_fails = (said & failing.CARD_WORKS and said & failing.NEGATION) or said & (
         failing.REFUSED | failing.WRONG
     )
-    # "Il codice non mi arriva", "I didn't get the code": a payment code late, the same
-    # answer as one refused (the cashier writes PAGA again, a new code comes).
+    # "Il codice non mi arriva", "I didn't get the code", "non arriva l'sms": a payment code
+    # late (whether a payment waits for it, and where it went); refused or failing, how a
+    # code works and that PAGA again sends another.
     not_came = said & (_CODE_CAME | {"get"}) and said & _NOT_CAME
     if said & _CODE_WORDS and (code_fails or not_came) and not said & (_CARD | {"fiscale", "pin"}):
-        return ("code_trouble", "") if not keywords else None
+        name = "code_trouble" if code_fails else "code_late"
+        return (name, "") if not keywords else None
+    if said & _THE_SMS and not_came and not said & (_CARD | {"fiscale", "pin"}):
+        return ("code_late", "") if not keywords else None
     refuses = (said & failing.REFUSE and said & failing.NEGATION) or said & failing.REFUSED
     if said & _A_SHOP and refuses and said & (_VOUCHERS | {"li", "them"}) and not keywords:
         return "shop_refuses", ""

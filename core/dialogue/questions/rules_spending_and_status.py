@@ -33,12 +33,17 @@ from core.dialogue.questions.money import (
 from core.dialogue.questions.spending import (
     _BUY,
     _HOW,
+    _NEAR,
     _PAYING,
+    _SHOPS_OR_SHOPPING,
     _SPEND,
     _WHAT_OR_MAY,
     _WHERE,
 )
 from core.domain.shops import searched_category
+
+# The search "near me" stands for (shop_finder.asks_near reads it so).
+NEAR_ME = "vicino"
 
 # "Dove si trova l'ufficio?", "dove sono i servizi sociali": where the office is, which
 # UFFICIO says ("trova" would read it as a shop search). "Comune" is left out: "dove
@@ -63,6 +68,9 @@ def spending_or_status(asked: Asked) -> Request | ReadOn:
     ]
     if said & (_WHERE | _ADDRESS) and said & _OFFICE_PLACE and not goods and not keywords:
         return "office", ""
+    if said & _NEAR and said & _SHOPS_OR_SHOPPING and not goods:
+        # "C'è un negozio vicino a me?": shops near her, as NEGOZI VICINO finds them.
+        return ("shops", NEAR_ME) if keywords <= _SHOPS_KEYWORDS else None
     # "Dove sta il forno?", "dov'è la farmacia?": where a kind of shop is, a search too.
     if said & _WHERE and (said & _SPEND or goods):
         if not keywords <= _SHOPS_KEYWORDS:

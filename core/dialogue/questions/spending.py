@@ -16,6 +16,14 @@ _SPEND = frozenset(
         "shop", "shopping", "spend", "use", "buy", "pay", "find",
     }
 )  # fmt: skip
+# "C'è un negozio vicino a me?", "dove posso fare la spesa vicino a casa", "shops near me":
+# the shops near her, as "NEGOZI vicino" (shop_finder.asks_near). Not "close" ("when do
+# the shops close?").
+_NEAR = frozenset({"vicino", "vicini", "vicina", "vicine", "vicinanze", "near", "nearby"})
+_SHOPS_OR_SHOPPING = frozenset(
+    {"negozio", "negozi", "negozietto", "supermercato", "supermercati", "spesa", "shop",
+     "shops", "store", "stores", "supermarket", "shopping"}
+)  # fmt: skip
 # "Come faccio a pagare?", "come si usano i buoni", "how do I pay?": how a payment is made
 # (read after the shops' "dove" and the price's "devo pagare per la domanda?").
 _HOW = frozenset({"come", "how"})
