@@ -70,3 +70,14 @@ async def triggers_and_functions(url: str) -> set[str]:
             return set(await connection.scalars(text(query)))
     finally:
         await engine.dispose()
+
+
+async def assert_guard_comes_and_goes(url: str, names: set[str], before: str) -> None:
+    """A guard's migration test: at head the catalog (triggers_and_functions) holds exactly
+    `names` of the guard's, none once migrated down to `before`, all again back up."""
+    await migrate_to(url, "head")
+    assert await triggers_and_functions(url) & names == names
+    await migrate_to(url, before, down=True)
+    assert await triggers_and_functions(url) & names == set()
+    await migrate_to(url, "head")
+    assert await triggers_and_functions(url) & names == names

@@ -29,7 +29,7 @@ from core.storage.transient import is_transient
 from tests.conftest import FakeClock
 from tests.dialogue.test_shop import balance
 from tests.factories import Town, make_town, outbox_to, pay, request
-from tests.integration.migrating import migrate_to, triggers_and_functions
+from tests.integration.migrating import assert_guard_comes_and_goes
 from tests.integration.test_cards_delegates import issue
 from tests.integration.test_code_destination_races import _blocked_or_done, postgresql_only
 from tests.integration.test_identity_migration import empty_url  # noqa: F401  (a fixture)
@@ -180,17 +180,6 @@ async def test_a_card_payment_written_while_the_erasure_commits_is_refused(
         await request(core, town.shop_id, card_code, 5_00)
 
 
-async def _guards(url: str) -> set[str]:
-    """The migration's trigger, and its function (PostgreSQL, named with "()"), as the
-    catalog lists them."""
-    return await triggers_and_functions(url) & {GUARD, f"{GUARD}()"}
-
-
 async def test_the_guard_comes_and_goes_with_its_migration(empty_url: str) -> None:  # noqa: F811
-    await migrate_to(empty_url, "head")
     both = {GUARD, f"{GUARD}()"} if empty_url.startswith("postgresql") else {GUARD}
-    assert await _guards(empty_url) == both
-    await migrate_to(empty_url, "0038_code_destination_guard", down=True)
-    assert await _guards(empty_url) == set()
-    await migrate_to(empty_url, "head")
-    assert await _guards(empty_url) == both
+    await assert_guard_comes_and_goes(empty_url, both, "0038_code_destination_guard")

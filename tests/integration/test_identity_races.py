@@ -38,7 +38,7 @@ from core.storage import models as m
 from tests.dialogue.harness import Chat, msgids, param, town_with_open_window
 from tests.dialogue.test_identity import ANSWERS, CODE, MEMBERS, NOTICE, REFUSED, notices_to
 from tests.factories import Town, approved_request, make_cf, make_town, pay
-from tests.integration.migrating import migrate_to, triggers_and_functions
+from tests.integration.migrating import assert_guard_comes_and_goes
 from tests.integration.test_code_destination_races import _blocked_or_done
 from tests.integration.test_identity import _application, _count, _submit_from_chat, omocode
 from tests.integration.test_identity_migration import empty_url  # noqa: F401  (a fixture)
@@ -377,19 +377,9 @@ async def test_the_database_refuses_a_delegate_on_a_citizens_own_number(
     assert (await _holders(core, town))[1] == [(1, "+393471230085")]
 
 
-async def _guards(url: str) -> set[str]:
-    """The migration's triggers, and its function (PostgreSQL, named with "()")."""
-    return {name for name in await triggers_and_functions(url) if GUARD in name}
-
-
 async def test_the_guard_comes_and_goes_with_its_migration(empty_url: str) -> None:  # noqa: F811
-    await migrate_to(empty_url, "head")
     if empty_url.startswith("postgresql"):
         both = {GUARD, f"{GUARD}()"}
     else:
         both = {f"{GUARD}_insert", f"{GUARD}_update"}
-    assert await _guards(empty_url) == both
-    await migrate_to(empty_url, "0040_shop_member_phone", down=True)
-    assert await _guards(empty_url) == set()
-    await migrate_to(empty_url, "head")
-    assert await _guards(empty_url) == both
+    await assert_guard_comes_and_goes(empty_url, both, "0040_shop_member_phone")

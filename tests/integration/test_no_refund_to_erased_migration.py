@@ -19,7 +19,7 @@ from core.storage.transient import is_transient
 from tests.conftest import FakeClock
 from tests.dialogue.test_refund_erased import spent_and_erasable
 from tests.dialogue.test_shop import balance
-from tests.integration.migrating import migrate_to, triggers_and_functions
+from tests.integration.migrating import assert_guard_comes_and_goes
 from tests.integration.test_code_destination_races import _blocked_or_done, postgresql_only
 from tests.integration.test_erasure_races import erase, office  # noqa: F401  (a fixture)
 from tests.integration.test_identity_migration import empty_url  # noqa: F401  (a fixture)
@@ -28,18 +28,9 @@ GUARD = "postings_no_refund_to_erased"
 BEFORE = "0050_accounts_not_negative"
 
 
-async def _guards(url: str) -> set[str]:
-    return await triggers_and_functions(url) & {GUARD, f"{GUARD}()"}
-
-
 async def test_the_guard_comes_and_goes_with_its_migration(empty_url: str) -> None:  # noqa: F811
-    await migrate_to(empty_url, "head")
     both = {GUARD, f"{GUARD}()"} if empty_url.startswith("postgresql") else {GUARD}
-    assert await _guards(empty_url) == both
-    await migrate_to(empty_url, BEFORE, down=True)
-    assert await _guards(empty_url) == set()
-    await migrate_to(empty_url, "head")
-    assert await _guards(empty_url) == both
+    await assert_guard_comes_and_goes(empty_url, both, BEFORE)
 
 
 async def _owner_refund(core: Core, shop_id: int, receipt: int, by: tuple[str, str]) -> None:

@@ -13,7 +13,7 @@ from core.domain.ledger import PostingKind
 from core.services import ledger
 from core.storage.transient import is_transient
 from tests.conftest import FakeClock
-from tests.integration.migrating import migrate_to, triggers_and_functions
+from tests.integration.migrating import assert_guard_comes_and_goes
 from tests.integration.test_audit_outcomes import PEOPLE, credited_round, revoke
 from tests.integration.test_identity_migration import empty_url  # noqa: F401  (a fixture)
 from tests.integration.test_privacy import erase
@@ -22,18 +22,9 @@ GUARD = "postings_no_undo_to_erased"
 BEFORE = "0051_no_refund_to_erased"
 
 
-async def _guards(url: str) -> set[str]:
-    return await triggers_and_functions(url) & {GUARD, f"{GUARD}()"}
-
-
 async def test_the_guard_comes_and_goes_with_its_migration(empty_url: str) -> None:  # noqa: F811
-    await migrate_to(empty_url, "head")
     both = {GUARD, f"{GUARD}()"} if empty_url.startswith("postgresql") else {GUARD}
-    assert await _guards(empty_url) == both
-    await migrate_to(empty_url, BEFORE, down=True)
-    assert await _guards(empty_url) == set()
-    await migrate_to(empty_url, "head")
-    assert await _guards(empty_url) == both
+    await assert_guard_comes_and_goes(empty_url, both, BEFORE)
 
 
 async def test_the_database_refuses_an_undo_posting_to_an_erased_citizen(
