@@ -97,7 +97,7 @@ async def test_her_real_phone_confirms_it_in_english(sms_server_any_db: SmsServe
     thanks = await server.exchange(citizen.phone, f"Not me {found.group(1)}")
     assert thanks == (
         f"Thank you: the office knows that the payment of €7.00 at {SHOP_NAME} was not yours. "
-        "Someone has your details: write UFFICIO."
+        "Someone has your details: write OFFICE."
     ), thanks
     assert [(x.amount_cents, x.channel, x.confirmed) for x in await _refusals(server)] == [
         (7_00, "sms", True)
