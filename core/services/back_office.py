@@ -435,12 +435,13 @@ async def window_figures(uow: UnitOfWork, round_: m.Round | None) -> WindowFigur
         apps = await uow.applications.in_round(round_.id)
         total = len(apps)
         tranches = list(await uow.allocations.of_round(round_.id))
-        withdrawn = sum(1 for tranche in tranches if tranche.withdrawn_at is not None)
-        budget = await uow.allocations.budgets_standing(round_.id)
+        standing = [tranche for tranche in tranches if tranche.withdrawn_at is None]
+        withdrawn = len(tranches) - len(standing)
+        budget = sum(tranche.budget_cents for tranche in standing)
         allocated = await uow.allocations.allocated_standing(round_.id)
         credited = await uow.allocations.allocated_standing(round_.id, credited_only=True)
         # The latest tranche standing decides the lists: a withdrawn one assigned nobody.
-        last = await uow.allocations.latest_standing(round_.id)
+        last = standing[-1] if standing else None
         assignments: dict[int, str] = {}
         if last is not None:
             for line in await uow.allocations.lines(last.id):
@@ -615,11 +616,12 @@ async def tranches(uow: UnitOfWork, operator: m.Operator, window: int | None = N
     if round_ is None:
         return Tranches(None, [], 0, 0)
     rows = list(await uow.allocations.of_round(round_.id))
+    standing = [row for row in rows if row.withdrawn_at is None]
     return Tranches(
         window=round_,
         rows=rows,
-        budget_cents=await uow.allocations.budgets_standing(round_.id),
-        withdrawn=sum(1 for row in rows if row.withdrawn_at is not None),
+        budget_cents=sum(row.budget_cents for row in standing),
+        withdrawn=len(rows) - len(standing),
     )
 
 

@@ -343,7 +343,8 @@ async def test_a_tranche_is_credited_or_withdrawn_once_and_withdrawn_lines_give_
         latest = await uow.allocations.latest(round_id)
         standing = await uow.allocations.latest_standing(round_id)
         # Tranche 2, withdrawn, gave its budget back: tranche 1's alone.
-        assert await uow.allocations.budgets_standing(round_id) == 100
+        standing_budgets = await uow.allocations.of_round(round_id, withdrawn=False)
+        assert [x.budget_cents for x in standing_budgets] == [100]
         # … and its lines allocated nothing: tranche 1's line alone, credited.
         assert await uow.allocations.allocated_standing(round_id) == 50
         assert await uow.allocations.allocated_standing(round_id, credited_only=True) == 50

@@ -368,14 +368,6 @@ class FakeAllocations(_Fake):
     async def latest_standing(self, round_id: int) -> m.Allocation | None:
         return self._of_round(round_id, lambda x: x.withdrawn_at is None)
 
-    async def budgets_standing(self, round_id: int) -> int:
-        return sum(
-            x.budget_cents
-            for x in self.store.rows(
-                m.Allocation, lambda x: x.round_id == round_id and x.withdrawn_at is None
-            )
-        )
-
     async def allocated_standing(self, round_id: int, *, credited_only: bool = False) -> int:
         tranches = {
             x.id

@@ -47,16 +47,6 @@ class AllocationRepository(_Repository):
             query = query.where(m.Allocation.withdrawn_at.is_(None))
         return (await self.session.scalars(query.order_by(m.Allocation.tranche))).all()
 
-    async def budgets_standing(self, round_id: int) -> int:
-        """The budgets of the round's tranches not withdrawn, in cents: a withdrawn
-        tranche gave its budget back."""
-        total = await self.session.scalar(
-            select(func.coalesce(func.sum(m.Allocation.budget_cents), 0)).where(
-                m.Allocation.round_id == round_id, m.Allocation.withdrawn_at.is_(None)
-            )
-        )
-        return int(total or 0)
-
     async def allocated_standing(self, round_id: int, *, credited_only: bool = False) -> int:
         """What the lines of the round's tranches not withdrawn give, in cents (of the
         credited ones only when told): a withdrawn tranche's lines were never paid."""
