@@ -223,6 +223,7 @@ async def test_the_owner_asks_in_words_and_a_second_cashier_joins_with_words_aft
     assert len(buttons(listed)) >= 2
     await server.exchange(owner, lambda: owner.say("annulla"))
     [none_yet] = await server.exchange(second, lambda: second.say("ultimo pagamento"))
-    assert text_of(none_yet) == "Bottega Giulia non ha ancora nessun pagamento."
+    # A cashier's is their own till's, which has taken nothing yet.
+    assert text_of(none_yet) == "Alla tua cassa non c'è ancora nessun pagamento."
     [closed] = await server.exchange(second, lambda: second.say("ho finito"))
     assert text_of(closed).startswith("Cassa chiusa")
