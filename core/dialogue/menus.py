@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from core.dialogue.context import Turn, split_replies
 from core.dialogue.languages import written_in
+from core.dialogue.questions import LAST_PAYMENT
 from core.dialogue.state import Offered
 from core.dialogue.words import fold, typo_distance
 from core.domain.channels import Channel
@@ -233,7 +234,12 @@ def menu_replies(
             Option("charge", t("Charge")),
             Option("refund", t("Refund")),
             Option("statement", t("Statement")),
-            Option("reimbursement", t("Reimbursements")),
+            # The reimbursements are the owner's only (shop_money.reimbursements_for): in
+            # their place a cashier checks their till's last payment, so every other item
+            # keeps the number the cashier's fingers know.
+            Option("reimbursement", t("Reimbursements"))
+            if current.owner
+            else Option(LAST_PAYMENT, t("Last payment")),
         ]
         if current.owner:
             options.append(Option("cashier", t("Add cashier")))

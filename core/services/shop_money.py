@@ -2,10 +2,10 @@
 
 A cashier is an employee the owner added: the shop's turnover and what the municipality
 owes it are the owner's business. So a cashier's statement of any period (today, this
-month, a month named) is their own till's takings only, and the shop's reimbursements are
-refused to them (shop.reimbursements_owner_only). The rule is here, in the service, not in
-the chat: the chat only says what it is given. The office's statement of a shop
-(services.paperwork) is the office's, and unchanged.
+month, a month named) and their last payment ("ultimo pagamento") are their own till's
+only, and the shop's reimbursements are refused to them (shop.reimbursements_owner_only).
+The rule is here, in the service, not in the chat: the chat only says what it is given.
+The office's statement of a shop (services.paperwork) is the office's, and unchanged.
 """
 
 from __future__ import annotations
@@ -32,6 +32,11 @@ def is_owner(member: m.ShopMember) -> bool:
     return member.role == MemberRole.OWNER.value
 
 
+def till_of(member: m.ShopMember) -> str:
+    """The member's till as a payment's requested_by names it."""
+    return f"{member.channel}:{member.address}"
+
+
 async def statement_for(
     uow: UnitOfWork, member: m.ShopMember, shop: m.Shop, since: datetime, until: datetime
 ) -> Statement | TillTakings:
@@ -48,8 +53,7 @@ async def own_till(
 ) -> TillTakings:
     """What the member's own till took in the period (nothing: zeros), counted in the
     database (ChargeRepository.takings_by_till, that till only): no citizen is loaded."""
-    till = f"{member.channel}:{member.address}"  # as a payment's requested_by names it
-    rows = await uow.charges.takings_by_till(member.shop_id, since, until, till=till)
+    rows = await uow.charges.takings_by_till(member.shop_id, since, until, till=till_of(member))
     payments = paid_cents = refunds = refunded_cents = 0
     for _, count, cents, refunded, refunded_sum in rows:
         payments, paid_cents = payments + count, paid_cents + cents
@@ -62,6 +66,24 @@ async def own_till(
         refunds=refunds,
         refunded_cents=refunded_cents,
     )
+
+
+@dataclass(frozen=True)
+class LastPayment:
+    """The last payment made that a member may read (refunded since or not)."""
+
+    charge: m.Charge | None  # None: none yet
+    own_till: bool  # a cashier's: their own till's last, not the shop's
+
+
+async def last_payment_for(uow: UnitOfWork, member: m.ShopMember, shop: m.Shop) -> LastPayment:
+    """The shop's last payment, from any till, for its owner; for a cashier the last one
+    their own till took (another till's amount and time are not theirs to read)."""
+    _check_member(member, shop)
+    if is_owner(member):
+        return LastPayment(await uow.charges.last_paid_of_shop(shop.id), own_till=False)
+    charge = await uow.charges.last_paid_of_shop(shop.id, till=till_of(member))
+    return LastPayment(charge, own_till=True)
 
 
 @dataclass(frozen=True)

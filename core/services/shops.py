@@ -552,10 +552,5 @@ async def takings_by_till(
     return sorted(takings, key=lambda x: (not x.own, x.label))
 
 
-async def last_payment(uow: UnitOfWork, shop: m.Shop) -> m.Charge | None:
-    """The shop's last payment made, refunded or not (None: none yet)."""
-    return await uow.charges.last_paid_of_shop(shop.id)
-
-
 async def shop_by_id(uow: UnitOfWork, shop_id: int) -> m.Shop | None:
     return await uow.shops.by_id(shop_id)

@@ -41,6 +41,7 @@ LIST = "Cashiers of {shop}. Reply with the number of the one to remove, or ANNUL
 ONLY_OWNER_SEES = "Only the owner of a shop can see and remove its cashiers."
 LAST = "Last payment: no. {receipt}, {amount}, on {day} at {time}."
 LAST_REFUNDED = "Last payment: no. {receipt}, {amount}, on {day} at {time}; refunded."
+LAST_AT_TILL = "Last payment at your till: no. {receipt}, {amount}, on {day} at {time}."
 NO_PAYMENT_YET = "{shop} has no payment yet."
 CLOSED = "Till closed: nothing waits for a code here. To charge again, write PAGA."
 CANT_JOIN_OWNER = (
@@ -122,10 +123,11 @@ async def test_the_owners_words_for_cashiers_payments_and_the_till(core: Core) -
         replies = await chat.expect(words, LAST)
         assert param(replies, "receipt") == str(receipt)
         assert "12,50" in said(replies)
-    # The cashier too, at the till's question: the shop's payment, nothing of the customer
-    # (no codice fiscale, phone, name nor balance).
+    # The cashier too, at the till's question: their own till's payment, nothing of the
+    # customer (no codice fiscale, phone, name nor balance).
     await cashier.expect("PAGA", WHO)
-    replies = await cashier.expect("l'ultimo incasso", LAST)
+    replies = await cashier.expect("l'ultimo incasso", LAST_AT_TILL)
+    assert param(replies, "receipt") == str(receipt)
     text = said(replies)
     assert town.citizen_cfs[0] not in text and town.citizen_phones[0][-4:] not in text
     assert "137,50" not in text and "Rossi" not in text

@@ -104,7 +104,7 @@ async def test_a_cashier_asking_for_reimbursements_hears_only_the_owner_sees_the
         for typed in asked:
             replies = await chat.expect(typed, OWNER_ONLY)
             assert not shop_figures(replies)
-    # The menu's "Reimbursements" too.
+    # A "Reimbursements" button of a menu shown before cashiers had "Last payment" there.
     await first.expect(None, OWNER_ONLY, option="reimbursement")
     [reply] = await by_sms.expect("RIMBORSI", OWNER_ONLY)
     assert assert_one_segment(reply, "it") == (

@@ -23,7 +23,8 @@ from tests.factories import make_cf, make_partita_iva
 
 IBAN = "IT60X0542811101000000123456"
 OWNER_CHAT, CASHIER_CHAT, CUSTOMER_CHAT = 7101, 7102, 7103
-SHOP_MENU = ["Incassa", "Storno", "Resoconto", "Rimborsi"]
+# A cashier's: their till's last payment where the owner's has the reimbursements.
+CASHIER_MENU = ["Incassa", "Storno", "Resoconto", "Ultimo pagamento"]
 CITIZEN_MENU = ["Saldo", "Negozi", "Domanda", "Stato"]
 
 
@@ -74,7 +75,7 @@ async def registered_shop(server: TelegramServer) -> tuple[FakeUser, FakeUser]:
     await server.exchange(cashier, lambda: cashier.say(f"INVITO {found.group(1)}"))
     joined = await server.exchange(cashier, lambda: cashier.share_contact("393471117102"))
     assert joined[-1]["text"].startswith("Ora lavori per Bottega Giulia")
-    assert buttons(joined[-1])[:4] == SHOP_MENU
+    assert buttons(joined[-1])[:4] == CASHIER_MENU
     return owner, cashier
 
 
@@ -158,7 +159,7 @@ async def test_words_not_understood_are_said_so_with_the_menus_buttons(
     _owner, cashier = await registered_shop(server)
     [told] = await server.exchange(cashier, lambda: cashier.say("ehi come funziona"))
     assert text_of(told).startswith(NOT_UNDERSTOOD + "\nNegozi: PAGA")
-    assert buttons(told)[:4] == SHOP_MENU
+    assert buttons(told)[:4] == CASHIER_MENU
 
 
 async def test_an_application_left_half_way_and_taken_up_the_next_day(
@@ -223,6 +224,7 @@ async def test_the_owner_asks_in_words_and_a_second_cashier_joins_with_words_aft
     assert len(buttons(listed)) >= 2
     await server.exchange(owner, lambda: owner.say("annulla"))
     [none_yet] = await server.exchange(second, lambda: second.say("ultimo pagamento"))
-    assert text_of(none_yet) == "Bottega Giulia non ha ancora nessun pagamento."
+    # A cashier's is their own till's, which has taken nothing yet.
+    assert text_of(none_yet) == "Alla tua cassa non c'è ancora nessun pagamento."
     [closed] = await server.exchange(second, lambda: second.say("ho finito"))
     assert text_of(closed).startswith("Cassa chiusa")

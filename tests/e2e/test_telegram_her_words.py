@@ -12,7 +12,12 @@ from buonispesa.demo import DEMO_CITIZENS
 from tests.e2e.fake_telegram import FakeUser
 from tests.e2e.telegram_harness import TelegramServer
 from tests.e2e.test_telegram_citizen import buttons
-from tests.e2e.test_telegram_day_trial import CITIZEN_MENU, SHOP_MENU, registered_shop, text_of
+from tests.e2e.test_telegram_day_trial import (
+    CASHIER_MENU,
+    CITIZEN_MENU,
+    registered_shop,
+    text_of,
+)
 
 BILLS = (
     "I buoni sono per cibo e beni essenziali nei negozi del comune, non per bollette o "
@@ -129,7 +134,7 @@ async def test_a_thumb_or_joined_hands_alone(telegram_server: TelegramServer) ->
     _owner, cashier = await registered_shop(server)
     [told] = await server.exchange(cashier, partial(cashier.say, "👍"))
     assert text_of(told).startswith("Va bene.")
-    assert buttons(told)[:4] == SHOP_MENU
+    assert buttons(told)[:4] == CASHIER_MENU
 
 
 CODE_TROUBLE = (

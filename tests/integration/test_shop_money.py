@@ -2,7 +2,8 @@
 (core.services.shop_money): a period's statement is the shop's for the owner and the
 cashier's own till only for a cashier (counted in the database, refunds of their payments
 included, other tills and other periods not); the shop's reimbursements are the owner's,
-a cashier refused with nothing read. On SQLite and PostgreSQL."""
+a cashier refused with nothing read; the last payment is the shop's for the owner and the
+cashier's own till's for a cashier. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from core.domain.errors import NotAllowed, Refusal
 from core.domain.ledger import PostingKind
 from core.services import charges, ledger, shop_money
 from core.services import shops as shop_service
+from core.storage import models as m
 from tests.conftest import FakeClock
 from tests.dialogue.harness import add_member
 from tests.factories import make_town, owner_chat
@@ -95,3 +97,64 @@ async def test_the_reimbursements_are_the_owners(core: Core) -> None:
         assert elsewhere.value.code == Refusal.SHOP_NOT_MEMBER
     assert owed.owed_cents == 3_00
     assert (owed.transfers.total_cents, owed.transfers.last_cents) == (5_00, 5_00)
+
+
+async def test_the_last_payment_is_the_shops_for_the_owner_and_a_cashiers_own_till(
+    core: Core, clock: FakeClock
+) -> None:
+    """ "ultimo pagamento": the owner reads the shop's last payment from any till; a cashier
+    the last one their own till took (refunded since or not), never another till's, and
+    none while their till has taken nothing (however much the shop took)."""
+    town = await make_town(core, citizens=4)
+    cfs, phones = town.citizen_cfs, town.citizen_phones
+    other_till = ("sms", "+393339990051")
+    await add_member(core, town.shop_id, CASHIER[1], "cashier", channel=CASHIER[0])
+    await add_member(core, town.shop_id, other_till[1], "cashier", channel=other_till[0])
+    async with core.uow() as uow:
+        owner = await owner_chat(uow, town.shop_id)
+    owner_member = await _member(core, town.shop_id, owner)
+    cashier_member = await _member(core, town.shop_id, CASHIER)
+
+    async def last(member: m.ShopMember, shop_id: int = town.shop_id) -> shop_money.LastPayment:
+        async with core.uow() as uow:
+            shop = await shop_service.shop_by_id(uow, shop_id)
+            assert shop is not None
+            return await shop_money.last_payment_for(uow, member, shop)
+
+    owners = await _pay(core, town.shop_id, owner, cfs[0], phones[0], 30_00)
+    assert (await last(cashier_member)) == shop_money.LastPayment(None, own_till=True)
+    found = await last(owner_member)
+    assert found.charge is not None and found.charge.id == owners and not found.own_till
+    clock.advance(minutes=5)
+    mine = await _pay(core, town.shop_id, CASHIER, cfs[1], phones[1], 7_00)
+    clock.advance(minutes=5)
+    latest = await _pay(core, town.shop_id, other_till, cfs[2], phones[2], 2_00)
+    clock.advance(minutes=5)
+    async with core.uow() as uow:
+        # Still waiting for its code at the cashier's till: no payment made.
+        await charges.request_charge(
+            uow,
+            shop_id=town.shop_id,
+            citizen_reference=cfs[3],
+            amount_cents=4_00,
+            requested_by=f"{CASHIER[0]}:{CASHIER[1]}",
+            now=core.now(),
+        )
+        await charges.refund_charge(
+            uow, charge_id=mine, shop_id=town.shop_id, by=owner, now=core.now()
+        )
+        await uow.commit()
+    found = await last(owner_member)
+    assert found.charge is not None and found.charge.id == latest
+    found = await last(cashier_member)
+    assert found.own_till and found.charge is not None
+    assert (found.charge.id, found.charge.amount_cents, found.charge.status) == (
+        mine,
+        7_00,
+        "refunded",
+    )
+    # Another shop's, asked with this shop's member: refused, nothing read.
+    other_id = await another_shop(core, town, 1)
+    with pytest.raises(NotAllowed) as elsewhere:
+        await last(cashier_member, other_id)
+    assert elsewhere.value.code == Refusal.SHOP_NOT_MEMBER

@@ -1166,11 +1166,13 @@ class FakeCharges(_Fake):
             )
         return rows
 
-    async def last_paid_of_shop(self, shop_id: int) -> m.Charge | None:
+    async def last_paid_of_shop(self, shop_id: int, till: str | None = None) -> m.Charge | None:
         paid = self.store.rows(
             m.Charge,
             lambda x: (
-                x.shop_id == shop_id and x.status in (ChargeStatus.CONFIRMED, ChargeStatus.REFUNDED)
+                x.shop_id == shop_id
+                and x.status in (ChargeStatus.CONFIRMED, ChargeStatus.REFUNDED)
+                and (till is None or x.requested_by == till)
             ),
         )
         return max(paid, key=lambda x: (x.confirmed_at or x.created_at, x.id), default=None)

@@ -156,7 +156,7 @@ def test_the_menu_of_a_member_of_several_shops_asks_which_one_then_shows_it() ->
     write = turn.decide(lookup.context, Found(shops=shops))
     assert write is not None
     keys = [item["k"] for item in write.data["options"]]
-    assert keys[:4] == ["charge", "refund", "statement", "reimbursement"]
+    assert keys[:4] == ["charge", "refund", "statement", "last_payment"]
     assert "cashier" not in keys and keys[-2:] == ["switch", "language"]  # a cashier's
 
 

@@ -10,7 +10,7 @@ from itertools import pairwise
 from core.dialogue.context import DECLINED, Input
 from core.dialogue.inbound import Inbound
 from core.dialogue.keywords import KEYWORDS
-from core.dialogue.questions import unasked
+from core.dialogue.questions import LAST_PAYMENT, unasked
 from core.dialogue.words import (
     as_said,
     clean,
@@ -24,7 +24,8 @@ TAKES_ARGUMENT = frozenset(
     {"shops", "charge", "language", "join", "refund", "statement", "start", "appeal"}
 )
 # Option keys that are commands too (menu buttons): a tap runs the command.
-COMMANDS = frozenset(KEYWORDS.values()) | {"switch", DECLINED}
+# LAST_PAYMENT: the cashier's menu offers it (a number or a button picks it).
+COMMANDS = frozenset(KEYWORDS.values()) | {"switch", DECLINED, LAST_PAYMENT}
 # Commands that start a flow of the same name in FLOWS.
 FLOW_COMMANDS = {
     "shops": "shops",

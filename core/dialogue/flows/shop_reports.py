@@ -44,11 +44,6 @@ async def _acting(turn: Turn) -> tuple[m.ShopMember, m.Shop] | None:
     )
 
 
-async def _shop(turn: Turn) -> m.Shop | None:
-    current = await _acting(turn)
-    return current[1] if current is not None else None
-
-
 def start_of_month(now: datetime, timezone: str) -> datetime:
     day = start_of_day(now, timezone)
     return day.replace(day=1)
@@ -289,39 +284,58 @@ def _till_line(till: shop_service.TillTakings) -> Text:
 
 
 async def show_last_payment(turn: Turn) -> None:
-    """The shop's last payment as STORNO lists payments (the receipt's number, the amount,
-    when), never who paid: a cashier sees no customer's data."""
-    shop = await _shop(turn)
-    if shop is None:
+    """The last payment as STORNO lists payments (the receipt's number, the amount, when),
+    never who paid: the shop's for its owner, a cashier's own till's for a cashier
+    (shop_money.last_payment_for)."""
+    current = await _acting(turn)
+    if current is None:
         return
     turn.finish()
-    charge = await shop_service.last_payment(turn.uow, shop)
+    last = await shop_money.last_payment_for(turn.uow, *current)
+    charge = last.charge
     if charge is None:
-        turn.say(t("{shop} has no payment yet.", shop=shop.name))
+        if last.own_till:
+            turn.say(t("Your till has taken no payment yet."))
+        else:
+            turn.say(t("{shop} has no payment yet.", shop=current[1].name))
         return
     when = (charge.confirmed_at or charge.created_at).astimezone(ZoneInfo(turn.town.timezone))
     receipt, amount = str(receipt_of(charge)), Money(charge.amount_cents)
-    day, time_of_day = Day(when.date()), when.strftime("%H:%M")
-    if charge.status == ChargeStatus.REFUNDED:
-        turn.say(
-            t(
-                "Last payment: no. {receipt}, {amount}, on {day} at {time}; refunded.",
-                receipt=receipt,
-                amount=amount,
-                day=day,
-                time=time_of_day,
-            )
+    day, at = Day(when.date()), when.strftime("%H:%M")
+    refunded = charge.status == ChargeStatus.REFUNDED
+    if last.own_till and refunded:
+        text = t(
+            "Last payment at your till: no. {receipt}, {amount}, on {day} at {time}; refunded.",
+            receipt=receipt,
+            amount=amount,
+            day=day,
+            time=at,
         )
-        return
-    turn.say(
-        t(
+    elif last.own_till:
+        text = t(
+            "Last payment at your till: no. {receipt}, {amount}, on {day} at {time}.",
+            receipt=receipt,
+            amount=amount,
+            day=day,
+            time=at,
+        )
+    elif refunded:
+        text = t(
+            "Last payment: no. {receipt}, {amount}, on {day} at {time}; refunded.",
+            receipt=receipt,
+            amount=amount,
+            day=day,
+            time=at,
+        )
+    else:
+        text = t(
             "Last payment: no. {receipt}, {amount}, on {day} at {time}.",
             receipt=receipt,
             amount=amount,
             day=day,
-            time=time_of_day,
+            time=at,
         )
-    )
+    turn.say(text)
 
 
 async def show_reimbursements(turn: Turn) -> None:

@@ -191,10 +191,10 @@ class ChargeRepository(_Repository):
             for by, count, cents, refunds, refunded_cents in rows.all()
         ]
 
-    async def last_paid_of_shop(self, shop_id: int) -> m.Charge | None:
+    async def last_paid_of_shop(self, shop_id: int, till: str | None = None) -> m.Charge | None:
         """The shop's last payment made (confirmed, perhaps refunded since), the newest
-        confirmed first."""
-        result: m.Charge | None = await self.session.scalar(
+        confirmed first; only among those the till `till` asked (`requested_by`) when given."""
+        query = (
             select(m.Charge)
             .where(
                 m.Charge.shop_id == shop_id,
@@ -203,6 +203,9 @@ class ChargeRepository(_Repository):
             .order_by(m.Charge.confirmed_at.desc(), m.Charge.id.desc())
             .limit(1)
         )
+        if till is not None:
+            query = query.where(m.Charge.requested_by == till)
+        result: m.Charge | None = await self.session.scalar(query)
         return result
 
     async def pending_requested_by(self, shop_id: int, requested_by: str) -> Sequence[int]:
