@@ -44,6 +44,16 @@ def new_pending_code(keys: ServerKeys, now: datetime, ttl_minutes: int) -> Pendi
     return PendingCode(code, salt, otp.hash_code(keys, code, salt), expiry(now, ttl_minutes))
 
 
+# The largest receipt number a shop can have (`charges.receipt_number`, a BIGINT): a number
+# typed above it names no payment, and asked of the database it overflowed the column's type.
+RECEIPT_NUMBER_MAX = 2**63 - 1
+
+
+def is_receipt_number(number: int) -> bool:
+    """Whether a receipt could carry `number` (they count 1, 2, 3… per shop)."""
+    return 0 < number <= RECEIPT_NUMBER_MAX
+
+
 def can_refund(
     status: ChargeStatus, confirmed_at: datetime | None, now: datetime, tz_day: str
 ) -> bool:

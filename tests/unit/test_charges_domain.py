@@ -15,6 +15,7 @@ from core.domain.charges import (
     can_refund,
     confirmation_step,
     decide_confirmation,
+    is_receipt_number,
     lock_for_wrong_codes,
     new_pending_code,
     shop_lock_now,
@@ -279,3 +280,11 @@ def test_a_shop_draws_no_card_cell_it_was_shown_without_a_payment() -> None:
     assert cards.drawable_at_shop(unused, set()) == unused
     assert cards.drawable_at_shop(unused, set(unused)) == []
     assert all(cards.draw_position([3, 17]) in {3, 17} for _ in range(20))
+
+
+@pytest.mark.parametrize(
+    ("number", "is_one"), [(1, True), (2**63 - 1, True), (0, False), (-1, False), (2**63, False)]
+)
+def test_a_receipt_number_fits_the_column(number: int, is_one: bool) -> None:
+    # Above a BIGINT no receipt exists, and asking the database for it overflowed.
+    assert is_receipt_number(number) is is_one

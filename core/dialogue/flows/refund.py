@@ -190,6 +190,9 @@ class RefundFlow(ConfirmedFlow[RefundState]):
         await self._pick(turn, inp.word.lstrip("#").removeprefix("n.").strip())
 
     async def _pick(self, turn: Turn, receipt: str) -> None:
+        # Digits of any script are the same digits (`STORNO ²`, `١٢`): int() read some
+        # (Arabic-Indic) and failed on others (superscripts) the turn did not survive.
+        receipt = otp.ascii_digits(receipt)
         if not receipt.isdigit():
             raise Reject(t("Reply with the number of the payment to refund, or ANNULLA."))
         s = self.state(turn)

@@ -8,6 +8,7 @@ from datetime import datetime
 from core.domain.charges import (
     ChargeStatus,
     can_refund,
+    is_receipt_number,
 )
 from core.domain.errors import (
     Conflict,
@@ -43,7 +44,11 @@ async def confirmed_charge(
     number on its receipt (counted per shop). Raises NotAllowed when the municipality has
     already reimbursed the shop for it, or revoked the customer's vouchers since: only the
     office can undo it, so the cashier is told before any code is sent; Conflict
-    (refund.already_refunded) when it was refunded."""
+    (refund.already_refunded) when it was refunded. A number no receipt can carry (0, or
+    more digits than the column holds: `STORNO 99999999999999999999`) is no payment, never
+    asked of the database."""
+    if not is_receipt_number(receipt_number):
+        return None
     charge = await uow.charges.by_receipt(shop_id, receipt_number)
     if charge is not None and charge.status == ChargeStatus.REFUNDED:
         # Said as such: "no payment with this receipt" would read as if it never existed.
