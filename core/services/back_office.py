@@ -438,8 +438,8 @@ async def window_figures(uow: UnitOfWork, round_: m.Round | None) -> WindowFigur
         standing = [tranche for tranche in tranches if tranche.withdrawn_at is None]
         withdrawn = len(tranches) - len(standing)
         budget = sum(tranche.budget_cents for tranche in standing)
-        allocated = await uow.allocations.allocated_standing(round_.id)
-        credited = await uow.allocations.allocated_standing(round_.id, credited_only=True)
+        sums = await uow.allocations.standing_sums(round_.id)
+        allocated, credited = sums.allocated_cents, sums.credited_cents
         # The latest tranche standing decides the lists: a withdrawn one assigned nobody.
         last = standing[-1] if standing else None
         assignments: dict[int, str] = {}
