@@ -2252,12 +2252,6 @@ class FakeAudit(_Fake):
 
 
 class FakeReadModels(_Fake):
-    async def allocated_cents(self, allocation_id: int) -> int:
-        return sum(
-            x.amount_cents
-            for x in self.store.rows(m.AllocationLine, lambda x: x.allocation_id == allocation_id)
-        )
-
     async def outbox_backlog(self, municipality_id: int) -> int:
         return len(
             self.store.rows(
