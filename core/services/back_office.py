@@ -411,6 +411,12 @@ class Dashboard:
     appeals_open: int = 0  # appeals waiting for a decision (a count: no personal data)
     withdrawn_tranches: int = 0  # how many tranches budget_cents leaves out
 
+    @property
+    def left_cents(self) -> int:
+        """What the approved budget leaves that its tranches did not allocate (the page's
+        "Left"): worked out here with the other figures, so the page only prints it."""
+        return self.budget_cents - self.allocated_cents
+
 
 @dataclass(frozen=True)
 class WindowFigures:
