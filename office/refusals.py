@@ -33,7 +33,9 @@ FIELD_SENTENCES: dict[str, Text] = {
 }
 
 
-def _day(value: object) -> Day | str:
+def refusal_day(value: object) -> Day | str:
+    """A refusal's day (an ISO date in its parameters) as the reader writes days; anything
+    else as it came. The command line's refusals use it too (buonispesa.cli.refusals)."""
     try:
         return Day(date.fromisoformat(str(value)))
     except ValueError:
@@ -197,7 +199,7 @@ def role_refused(p: Mapping[str, object]) -> Text:
 def execution_date_closed(p: Mapping[str, object]) -> Text:
     """A day the bank executes no SEPA transfer (core.domain.business_days), and the next
     one it does."""
-    day, after = _day(p["execution_date"]), _day(p["next"])
+    day, after = refusal_day(p["execution_date"]), refusal_day(p["next"])
     if p.get("closed") == "saturday":
         return t(
             "The execution date {day} is a Saturday: the bank executes a SEPA transfer only "
@@ -302,23 +304,23 @@ SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     "economia.date_future": lambda p: t(
         "The day {day} of the act is still to come (today is {today}): record an economia "
         "once its act is adopted. Nothing was prepared or freed.",
-        day=_day(p["day"]),
-        today=_day(p["today"]),
+        day=refusal_day(p["day"]),
+        today=refusal_day(p["today"]),
     ),
     "economia.date_before_determina": lambda p: t(
         "The day {day} of the act is before {determina_day}, the day of the determina of "
         "tranche {tranche} of window {window} whose rest it frees: check the day and the "
         "tranche. Nothing was prepared or freed.",
-        day=_day(p["day"]),
-        determina_day=_day(p["determina_day"]),
+        day=refusal_day(p["day"]),
+        determina_day=refusal_day(p["determina_day"]),
         tranche=str(p["tranche"]),
         window=str(p["window"]),
     ),
     "economia.date_too_old": lambda p: t(
         "The day {day} of the act is before {earliest}, when the money for these vouchers "
         "began: check the year. Nothing was prepared or freed.",
-        day=_day(p["day"]),
-        earliest=_day(p["earliest"]),
+        day=refusal_day(p["day"]),
+        earliest=refusal_day(p["earliest"]),
     ),
     "fund.none": lambda p: t(
         "No fund is recorded for this municipality, so a determina has no money to commit. "
@@ -377,14 +379,14 @@ SHARED_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     "fund.date_future": lambda p: t(
         "The day {day} is still to come: record money when it has been received (today is "
         "{today}). Nothing was recorded.",
-        day=_day(p["day"]),
-        today=_day(p["today"]),
+        day=refusal_day(p["day"]),
+        today=refusal_day(p["today"]),
     ),
     "fund.date_too_old": lambda p: t(
         "The day {day} is before {earliest}, when the money for these vouchers began: check "
         "the year. Nothing was recorded.",
-        day=_day(p["day"]),
-        earliest=_day(p["earliest"]),
+        day=refusal_day(p["day"]),
+        earliest=refusal_day(p["earliest"]),
     ),
     "fund.entry_not_found": lambda p: t(
         "There is no receipt {number} in this municipality's fund.", number=str(p["entry_id"])
@@ -714,7 +716,7 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "Nothing was recorded: if this is a second receipt, tick the box to record it again.",
         number=str(p["entry_id"]),
         amount=Money(int(str(p["amount_cents"]))),
-        day=_day(p["day"]),
+        day=refusal_day(p["day"]),
     ),
     "fund.entry_is_correction": lambda p: t(
         "Entry {number} is a correction of entry {corrected}: to take back more, or less, "
@@ -772,12 +774,12 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     "reimbursement.name_not_sepa": lambda p: name_not_sepa(p),
     "reimbursement.execution_date_past": lambda p: t(
         "The execution date {day} is in the past: choose today or a later day.",
-        day=_day(p["execution_date"]),
+        day=refusal_day(p["execution_date"]),
     ),
     "reimbursement.execution_date_too_late": lambda p: t(
         "The execution date {day} is too far ahead: choose a day up to {latest}.",
-        day=_day(p["execution_date"]),
-        latest=_day(p["latest"]),
+        day=refusal_day(p["execution_date"]),
+        latest=refusal_day(p["latest"]),
     ),
     "reimbursement.less_owed": lambda p: t(
         "{shop} is now owed {owed}, less than the {amount} this act pays (a refund since it "
@@ -791,7 +793,7 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "was prepared and paid the shops meanwhile: nothing was paid, so that nobody is paid "
         "twice. Withdraw the act and prepare a new one.",
         reference=str(p["message_id"]),
-        day=_day(p["day"]),
+        day=refusal_day(p["day"]),
     ),
     "reimbursement.balances_changed": lambda p: t(
         "A shop's balance changed meanwhile; nothing was paid. Try again."
@@ -866,7 +868,9 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "Write a page number from 1 to {most}.", most=int(str(p["most"]))
     ),
     "office.day_out_of_range": lambda p: t(
-        "Choose a day from {first} to {last}.", first=_day(p["first"]), last=_day(p["last"])
+        "Choose a day from {first} to {last}.",
+        first=refusal_day(p["first"]),
+        last=refusal_day(p["last"]),
     ),
 }
 

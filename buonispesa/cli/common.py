@@ -133,15 +133,28 @@ def settings_or_exit(database_url: str | None = None) -> Settings:
     try:
         return load_settings(database_url)
     except ValidationError as error:
-        header = (
-            t("Configuration error: fix these options:")
-            if set(error_names(error)) <= set(options)
-            else t("Configuration error: fix these environment variables (or .env):")
+        names = error_names(error)
+        configuration_refused(
+            describe_errors(error, options),
+            options=any(name in options for name in names),
+            variables=any(name not in options for name in names),
         )
-        err.print(say(header), style="red", markup=False)
-        for line in describe_errors(error, options):
-            err.print(f"  - {line}", markup=False)
-        raise typer.Exit(EXIT_BAD_INPUT) from error
+
+
+def configuration_refused(problems: list[str], *, options: bool, variables: bool) -> NoReturn:
+    """Each wrong setting on its line, under a header that names where the wrong values
+    came from (`options`: the command line's, `variables`: the environment's or .env's),
+    and exit 2: the office edits the file for a value it typed, or the other way round."""
+    if options and variables:
+        header = t("Configuration error: fix these options and environment variables (or .env):")
+    elif options:
+        header = t("Configuration error: fix these options:")
+    else:
+        header = t("Configuration error: fix these environment variables (or .env):")
+    err.print(say(header), style="red", markup=False)
+    for line in problems:
+        err.print(f"  - {line}", markup=False)
+    raise typer.Exit(EXIT_BAD_INPUT)
 
 
 def fail(message: Text | str, code: int = EXIT_BAD_INPUT) -> NoReturn:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import date
 
 from buonispesa.cli.common import say
 from core.domain.errors import DomainError, Refusal
-from core.domain.messages import Day, Money, Text, t, tn
+from core.domain.messages import Money, Text, t, tn
 from core.domain.money import format_plain
-from office.refusals import SHARED_SENTENCES, describe_by
+from office.refusals import SHARED_SENTENCES, describe_by, refusal_day
 from office.refusals import name_not_sepa as page_name_not_sepa
 
 
@@ -27,13 +26,6 @@ def name_not_sepa(p: Mapping[str, object]) -> Text:
         id=str(p["shop_id"]),
         name=repr(str(p["name"])),
     )
-
-
-def _day(value: object) -> Day | str:
-    try:
-        return Day(date.fromisoformat(str(value)))
-    except ValueError:
-        return str(value)
 
 
 def _cents(value: object) -> Money:
@@ -86,7 +78,7 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "--again.",
         number=str(p["entry_id"]),
         amount=_cents(p["amount_cents"]),
-        day=_day(p["day"]),
+        day=refusal_day(p["day"]),
     ),
     Refusal.FUND_ENTRY_IS_CORRECTION: lambda p: t(
         "Entry {number} is a correction of entry {corrected}: to take back more of it, run "
@@ -307,12 +299,12 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     ),
     Refusal.REIMBURSEMENT_NAME_NOT_SEPA: name_not_sepa,
     Refusal.REIMBURSEMENT_EXECUTION_DATE_PAST: lambda p: t(
-        "The execution date {day} is in the past.", day=_day(p["execution_date"])
+        "The execution date {day} is in the past.", day=refusal_day(p["execution_date"])
     ),
     Refusal.REIMBURSEMENT_EXECUTION_DATE_TOO_LATE: lambda p: t(
         "The execution date {day} is too far ahead: choose a day up to {latest}.",
-        day=_day(p["execution_date"]),
-        latest=_day(p["latest"]),
+        day=refusal_day(p["execution_date"]),
+        latest=refusal_day(p["latest"]),
     ),
     Refusal.REIMBURSEMENT_BALANCES_CHANGED: lambda p: t(
         "A shop's balance changed while settling (a refund?); nothing was paid. "
@@ -351,8 +343,8 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
         "The decision on application {protocol} may still be appealed until {last_day}: "
         "the erasure is possible from {from_day}.",
         protocol=str(p["protocol"]),
-        last_day=_day(p["last_day"]),
-        from_day=_day(p["from_day"]),
+        last_day=refusal_day(p["last_day"]),
+        from_day=refusal_day(p["from_day"]),
     ),
     Refusal.PRIVACY_PHONE_CHANGE_WAITING: _pending_request,
     Refusal.PHONE_CHANGE_NEEDS_APPROVAL: lambda p: t(

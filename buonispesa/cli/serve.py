@@ -15,7 +15,15 @@ from rich.console import Console
 from rich.markup import escape
 
 from buonispesa.cli import app
-from buonispesa.cli.common import err, fail, past_ctrl_c, program, say, settings_or_exit
+from buonispesa.cli.common import (
+    configuration_refused,
+    err,
+    fail,
+    past_ctrl_c,
+    program,
+    say,
+    settings_or_exit,
+)
 from buonispesa.cli.work import opening_refused
 from buonispesa.listening import bind_free_port, bound_port
 from core.domain.messages import t
@@ -66,16 +74,15 @@ def serve(
     from outbox.channels import ChannelStartError
 
     problems = sms_problems(settings) + telegram_problems(settings)
-    if workers > 1 and settings.telegram_bot_token and not settings.public_base_url:
+    # Two workers are fine and so is the token: the option and the variables together not.
+    workers_refused = workers > 1 and settings.telegram_bot_token and not settings.public_base_url
+    if workers_refused:
         problems.append(
             "--workers needs PUBLIC_BASE_URL with TELEGRAM_BOT_TOKEN: "
             "long polling runs in one process only"
         )
     if problems:
-        err.print("[red]Configuration error[/red]: fix these environment variables (or .env):")
-        for line in problems:
-            err.print(f"  - {escape(line)}")
-        raise typer.Exit(2)
+        configuration_refused(problems, options=bool(workers_refused), variables=True)
     listen_host = host or settings.host
     listen_port = settings.port if port is None else port
     supervising = workers > 1 and process_index is None

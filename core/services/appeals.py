@@ -20,6 +20,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from core.domain.channels import Channel
+from core.domain.erasure import can_act_on
 from core.domain.errors import Conflict, NotFound, Refusal
 from core.domain.messages import Reply, t
 from core.services import activity
@@ -299,7 +300,7 @@ def _tell(
 ) -> m.OutboxMessage | None:
     """On the channel the appeal came from, while it is still the citizen's; else wherever
     the citizen's notices go."""
-    if citizen.erased_at is None:
+    if can_act_on(citizen):
         if appeal.channel == Channel.TELEGRAM.value and citizen.telegram_chat_id:
             address: str | None = citizen.telegram_chat_id
         elif appeal.channel == Channel.SMS.value and citizen.phone:

@@ -19,6 +19,7 @@ from enum import StrEnum
 from fractions import Fraction
 
 from core.domain.charges import ChargeStatus
+from core.domain.erasure import can_act_on
 from core.domain.errors import Conflict, InsufficientFunds, NotAllowed, NotFound, Refusal
 from core.domain.ledger import AccountKind, PostingKind
 from core.domain.messages import Day, Money, Reply, Text, t
@@ -508,7 +509,7 @@ async def check_undoable(uow: UnitOfWork, town: m.Municipality, protocol: str) -
     standing = await uow.audit.standing_revocation(application.id)
     if standing is not None:
         citizen = await uow.citizens.by_id(application.citizen_id)
-        if citizen is None or citizen.erased_at is not None:
+        if not can_act_on(citizen):
             raise RevokedApplicantErased(protocol=application.protocol)
         return standing
     undone = await uow.audit.last_undone(application.id)

@@ -411,6 +411,12 @@ class Dashboard:
     appeals_open: int = 0  # appeals waiting for a decision (a count: no personal data)
     withdrawn_tranches: int = 0  # how many tranches budget_cents leaves out
 
+    @property
+    def left_cents(self) -> int:
+        """What the approved budget leaves that its tranches did not allocate (the page's
+        "Left"): worked out here with the other figures, so the page only prints it."""
+        return self.budget_cents - self.allocated_cents
+
 
 @dataclass(frozen=True)
 class WindowFigures:
@@ -438,8 +444,8 @@ async def window_figures(uow: UnitOfWork, round_: m.Round | None) -> WindowFigur
         standing = [tranche for tranche in tranches if tranche.withdrawn_at is None]
         withdrawn = len(tranches) - len(standing)
         budget = sum(tranche.budget_cents for tranche in standing)
-        allocated = await uow.allocations.allocated_standing(round_.id)
-        credited = await uow.allocations.allocated_standing(round_.id, credited_only=True)
+        sums = await uow.allocations.standing_sums(round_.id)
+        allocated, credited = sums.allocated_cents, sums.credited_cents
         # The latest tranche standing decides the lists: a withdrawn one assigned nobody.
         last = standing[-1] if standing else None
         assignments: dict[int, str] = {}

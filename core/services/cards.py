@@ -21,6 +21,7 @@ from datetime import datetime
 
 from core.domain import cards, otp
 from core.domain.charges import ChargeStatus
+from core.domain.erasure import can_act_on
 from core.domain.errors import Conflict, NotAllowed, NotFound, Refusal
 from core.domain.identity import normalize_codice_fiscale
 from core.domain.messages import Reply, t
@@ -101,7 +102,7 @@ async def card_by_code(uow: UnitOfWork, municipality_id: int, card_code: str) ->
     """A card to send in a chat (no PIN: the PIN is printed only once, by the office)."""
     citizen = await uow.citizens.by_card_code(municipality_id, card_code)
     municipality = await uow.municipalities.by_id(municipality_id)
-    if citizen is None or municipality is None or citizen.erased_at is not None:
+    if municipality is None or not can_act_on(citizen):
         return None
     return _data(citizen, municipality, grid=await unused_positions(uow, citizen) is not None)
 
@@ -152,7 +153,7 @@ async def issue_card(
     ask for is noticed."""
     cf = normalize_codice_fiscale(codice_fiscale)
     citizen = await uow.citizens.by_codice_fiscale(municipality.id, cf)
-    if citizen is None or citizen.erased_at is not None:
+    if not can_act_on(citizen):
         raise NotFound(Refusal.CITIZEN_NOT_FOUND, codice_fiscale=cf)
     check_approval(approved, citizen)
     if has_pin_card(citizen) and not reissue:
@@ -231,7 +232,7 @@ async def card_statuses(
             None if left is None else len(left),
         )
         for citizen in await uow.citizens.with_cards(municipality_id, blocked_only)
-        if citizen.erased_at is None
+        if can_act_on(citizen)
         for left in [await unused_positions(uow, citizen)]
     ]
 

@@ -25,6 +25,7 @@ from datetime import datetime
 
 from core.domain.channels import Channel
 from core.domain.charges import ChargeStatus
+from core.domain.erasure import can_act_on
 from core.domain.identity import mask_phone, parse_reference
 from core.domain.messages import Money, Reply, Text, t
 from core.services.outbox import (
@@ -47,7 +48,7 @@ def destinations_of(citizen: m.Citizen, delegate: m.Delegate | None) -> set[tupl
     """Where a payment code of the citizen may be now: their own phone and linked Telegram
     chat, and their delegate's phone (outbox.payer_of sends it to one of them)."""
     theirs: set[tuple[str, str]] = set()
-    if citizen.erased_at is None:
+    if can_act_on(citizen):
         if citizen.phone:
             theirs.add((Channel.SMS, citizen.phone))
         if citizen.telegram_chat_id:

@@ -18,6 +18,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 
 from core.domain import cards
+from core.domain.erasure import can_act_on
 from core.domain.errors import Conflict, NotAllowed, NotFound, Refusal
 from core.domain.identity import mask_phone, normalize_codice_fiscale, normalize_phone
 from core.domain.messages import Reply, t
@@ -30,7 +31,7 @@ from core.storage import models as m
 async def _citizen(uow: UnitOfWork, municipality: m.Municipality, codice_fiscale: str) -> m.Citizen:
     cf = normalize_codice_fiscale(codice_fiscale)
     citizen = await uow.citizens.by_codice_fiscale(municipality.id, cf)
-    if citizen is None or citizen.erased_at is not None:
+    if not can_act_on(citizen):
         raise NotFound(Refusal.CITIZEN_NOT_FOUND, codice_fiscale=cf)
     return citizen
 
@@ -59,7 +60,7 @@ async def check_delegate(
         raise Conflict(Refusal.DELEGATE_ALREADY, phone=mask_phone(current.phone))
     if await uow.delegates.by_phone(municipality.id, number) is not None:
         raise Conflict(Refusal.DELEGATE_PHONE_TAKEN, phone=mask_phone(number))
-    if owner is not None and owner.erased_at is None:
+    if can_act_on(owner):
         raise Conflict(Refusal.DELEGATE_PHONE_IS_CITIZEN, phone=mask_phone(number))
     if await identity.is_shop_phone(uow, municipality.id, phone=number):
         raise Conflict(Refusal.DELEGATE_PHONE_IS_SHOP, phone=mask_phone(number))
@@ -229,4 +230,4 @@ async def represented_by(uow: UnitOfWork, municipality_id: int, phone: str) -> m
     if delegate is None:
         return None
     citizen = await uow.citizens.by_id(delegate.citizen_id)
-    return None if citizen is None or citizen.erased_at is not None else citizen
+    return citizen if can_act_on(citizen) else None

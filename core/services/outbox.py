@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from core.domain.channels import Channel
 from core.domain.charges import ChargeStatus
+from core.domain.erasure import can_act_on
 from core.domain.keys import ServerKeys
 from core.domain.messages import (
     Money,
@@ -186,7 +187,7 @@ class Reachable(Protocol):
 
 def citizen_channel(citizen: Reachable) -> tuple[str, str] | None:
     """Where a citizen is reached: their linked Telegram chat, else their phone by SMS."""
-    if citizen.erased_at is not None:
+    if not can_act_on(citizen):
         return None
     if citizen.telegram_chat_id:
         return (Channel.TELEGRAM, citizen.telegram_chat_id)
@@ -243,7 +244,7 @@ class Payer:
 
 
 async def payer_of(uow: UnitOfWork, citizen: m.Citizen) -> Payer | None:
-    if citizen.erased_at is not None:
+    if not can_act_on(citizen):
         return None
     delegate = await uow.delegates.of_citizen(citizen.id)
     if delegate is not None:

@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core.domain.channels import Channel
+from core.domain.erasure import can_act_on
 from core.domain.errors import Conflict, NotAllowed, NotFound, Refusal
 from core.domain.identity import mask_phone, normalize_phone
 from core.domain.messages import Reply, t
@@ -809,7 +810,7 @@ def _tell_asking_chat(
     the answer, whether or not it is still linked to the citizen (the sentence says nothing
     of them). Nobody is told of an erased citizen."""
     asker = change.requested_by_chat
-    if asker is None or citizen.erased_at is not None:
+    if asker is None or not can_act_on(citizen):
         return
     enqueue(
         uow,

@@ -17,6 +17,7 @@ from typing import Any
 
 from core.domain.channels import Channel
 from core.domain.charges import ChargeStatus
+from core.domain.erasure import can_act_on
 from core.domain.errors import NotAllowed, NotFound, Refusal
 from core.domain.identity import normalize_codice_fiscale
 from core.domain.ledger import AccountKind
@@ -54,7 +55,7 @@ async def _find(uow: UnitOfWork, municipality: m.Municipality, codice_fiscale: s
     # normalize_codice_fiscale raises InvalidIdentifier on a code that cannot exist.
     cf = normalize_codice_fiscale(codice_fiscale)
     citizen = await uow.citizens.by_codice_fiscale(municipality.id, cf)
-    if citizen is None or citizen.erased_at is not None:
+    if not can_act_on(citizen):
         raise NotFound(Refusal.CITIZEN_NOT_FOUND)
     return citizen
 
@@ -376,7 +377,7 @@ async def erase_citizen(
     # citizen is waited for and its payment seen (charge_pending); one writing it after
     # this waits and is refused once the erasure commits (migration 0039_no_charge_for_erased).
     locked = await uow.citizens.lock(citizen.id)
-    if locked is None or locked.erased_at is not None:
+    if not can_act_on(locked):
         raise NotFound(Refusal.CITIZEN_NOT_FOUND)  # erased meanwhile by another operator
     citizen = locked
     await _check_erasable(uow, municipality, citizen, now)

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from core.domain import otp
 from core.domain.channels import Channel
 from core.domain.charges import ChargeStatus
+from core.domain.erasure import can_act_on
 from core.domain.errors import NotAllowed, NotFound, Refusal
 from core.domain.messages import Money, Reply, t
 from core.services import security
@@ -248,7 +249,7 @@ async def refund_code_void(
     only."""
     charge = await uow.charges.by_id(charge_id)
     citizen = await uow.citizens.by_id(charge.citizen_id) if charge is not None else None
-    if citizen is None or citizen.erased_at is not None:
+    if not can_act_on(citizen):
         # Erased (privacy.erase_citizen): their phone and chat are nobody's now, and the
         # code's row was forgotten with them, so no void mark is left to read.
         return True
@@ -421,5 +422,5 @@ async def refuse_after_erasure(uow: UnitOfWork, charge: m.Charge) -> None:
     refund's posting too (migration 0051_no_refund_to_erased), for an erasure committed
     meanwhile."""
     citizen = await uow.citizens.by_id(charge.citizen_id)
-    if citizen is None or citizen.erased_at is not None:
+    if not can_act_on(citizen):
         raise NotAllowed(Refusal.REFUND_CUSTOMER_ERASED)

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from core.domain import otp
 from core.domain.channels import Channel, chat_label, chat_of
 from core.domain.charges import ChargeStatus
+from core.domain.erasure import can_act_on
 from core.domain.errors import Conflict, NotAllowed, NotFound, Refusal
 from core.domain.geo import haversine_m, valid_position
 from core.domain.gsm7 import to_gsm7
@@ -58,7 +59,7 @@ async def refuse_citizens_phone(
             raise Conflict(Refusal.SHOP_MEMBER_IS_CITIZEN)
         return
     holder = await uow.citizens.by_telegram_chat(municipality_id, address)
-    if holder is not None and holder.erased_at is None:
+    if can_act_on(holder):
         raise Conflict(Refusal.SHOP_MEMBER_IS_CITIZEN)
     if phone is None:
         raise Conflict(Refusal.SHOP_MEMBER_PHONE_MISSING)
@@ -70,7 +71,7 @@ async def _phone_receives_codes(uow: UnitOfWork, municipality_id: int, phone: st
     """Whether a voucher holder (not erased) or a delegate of the municipality is reached
     at this phone: their payment codes go to it."""
     holder = await uow.citizens.by_phone(municipality_id, phone)
-    if holder is not None and holder.erased_at is None:
+    if can_act_on(holder):
         return True
     return await uow.delegates.by_phone(municipality_id, phone) is not None
 

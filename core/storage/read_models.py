@@ -43,17 +43,6 @@ def _aware(value: datetime | str | None) -> datetime | None:
 class ReadModels(_Repository):
     # --- the office's dashboard and tables -------------------------------------------
 
-    async def allocated_cents(self, allocation_id: int) -> int:
-        """What a tranche's lines give, in total."""
-        return int(
-            await self.session.scalar(
-                select(func.coalesce(func.sum(m.AllocationLine.amount_cents), 0)).where(
-                    m.AllocationLine.allocation_id == allocation_id
-                )
-            )
-            or 0
-        )
-
     async def outbox_backlog(self, municipality_id: int) -> int:
         """Messages of the municipality still to send (pending or being sent)."""
         return int(

@@ -498,7 +498,7 @@ async def test_a_credited_tranche_keeps_its_unassigned_rest_until_an_economia_fr
     await closed_town(core, 2_000_00)
     tranche = await approve(core, 1_000_00)
     async with core.uow() as uow:
-        assert await uow.read.allocated_cents(tranche.id) == 450_00
+        assert sum(line.amount_cents for line in await uow.allocations.lines(tranche.id)) == 450_00
     assert await position(core) == FundPosition(2_000_00, 1_000_00, 0)
     async with core.uow() as uow:
         town = await municipalities.require(uow, "FON")

@@ -16,6 +16,7 @@ from core.domain.ledger import AccountKind
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 from core.storage.engine import make_engine
+from core.storage.repositories.results import StandingSums
 from tests.unit.fakes import FakeStore, FakeUnitOfWork
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -346,8 +347,7 @@ async def test_a_tranche_is_credited_or_withdrawn_once_and_withdrawn_lines_give_
         standing_budgets = await uow.allocations.of_round(round_id, withdrawn=False)
         assert [x.budget_cents for x in standing_budgets] == [100]
         # … and its lines allocated nothing: tranche 1's line alone, credited.
-        assert await uow.allocations.allocated_standing(round_id) == 50
-        assert await uow.allocations.allocated_standing(round_id, credited_only=True) == 50
+        assert await uow.allocations.standing_sums(round_id) == StandingSums(50, 50)
         assert await uow.allocations.waiting(round_id) is None
         assert await uow.allocations.waiting_in_municipality(town_id) is None
     assert latest is not None and latest.tranche == 2

@@ -896,7 +896,10 @@ async def test_the_dashboards_cards_start_on_one_line(
 ) -> None:
     """The dashboard's cards are sections, and `section + section` pushed every card but the
     first ("Bando") 24 px down: side by side at 1366 px they start on one line, and on a
-    phone one under the other with the grid's gap between each."""
+    phone one under the other with the grid's gap between each. The budget card's figures
+    read as the demo's tranche gives them, what is left included."""
+
+    from selenium.webdriver.common.by import By
 
     base, _ = demo_server
 
@@ -911,9 +914,26 @@ async def test_the_dashboards_cards_start_on_one_line(
         )
         return [(int(top), int(bottom)) for top, bottom in found]
 
+    def budget(window: int) -> dict[str, str]:
+        driver.get(f"{base}/office/?window={window}")
+        rows = driver.find_elements(By.CSS_SELECTOR, "section[aria-labelledby=h-money] tr")
+        return {
+            row.find_element(By.TAG_NAME, "th").text: row.find_element(By.TAG_NAME, "td").text
+            for row in rows
+        }
+
     await asyncio.to_thread(_sign_in_as_clerk, driver, base)
     wide = await asyncio.to_thread(cards, 1366)
     assert len(wide) == 4 and len({top for top, _ in wide}) == 1, wide
+    # The demo's first window: 2.000,00 € approved, 1.050,00 € allocated to its households,
+    # what is left printed as back_office.Dashboard.left_cents gives it.
+    figures = await asyncio.to_thread(budget, 1)
+    assert figures == {
+        "Budget approvato": "2.000,00 €",
+        "Assegnato": "1.050,00 €",
+        "Accreditato": "1.050,00 €",
+        "Residuo": "950,00 €",
+    }, figures
     narrow = await asyncio.to_thread(cards, 390)
     gaps = {after[0] - before[1] for before, after in pairwise(narrow)}
     assert len(narrow) == 4 and gaps == {16}, narrow

@@ -41,6 +41,7 @@ from core.storage.repositories.results import (
     CreditedLine,
     DecidedLine,
     DeterminaRest,
+    StandingSums,
     TrancheFigures,
 )
 
@@ -368,21 +369,17 @@ class FakeAllocations(_Fake):
     async def latest_standing(self, round_id: int) -> m.Allocation | None:
         return self._of_round(round_id, lambda x: x.withdrawn_at is None)
 
-    async def allocated_standing(self, round_id: int, *, credited_only: bool = False) -> int:
-        tranches = {
-            x.id
-            for x in self.store.rows(
-                m.Allocation,
-                lambda x: (
-                    x.round_id == round_id
-                    and x.withdrawn_at is None
-                    and (x.credited_at is not None or not credited_only)
-                ),
-            )
-        }
-        return sum(
-            x.amount_cents
-            for x in self.store.rows(m.AllocationLine, lambda x: x.allocation_id in tranches)
+    async def standing_sums(self, round_id: int) -> StandingSums:
+        standing = self.store.rows(
+            m.Allocation, lambda x: x.round_id == round_id and x.withdrawn_at is None
+        )
+        credited = {x.id for x in standing if x.credited_at is not None}
+        lines = self.store.rows(
+            m.AllocationLine, lambda x: x.allocation_id in {y.id for y in standing}
+        )
+        return StandingSums(
+            allocated_cents=sum(x.amount_cents for x in lines),
+            credited_cents=sum(x.amount_cents for x in lines if x.allocation_id in credited),
         )
 
     async def waiting(self, round_id: int) -> m.Allocation | None:
@@ -2257,12 +2254,6 @@ class FakeAudit(_Fake):
 
 
 class FakeReadModels(_Fake):
-    async def allocated_cents(self, allocation_id: int) -> int:
-        return sum(
-            x.amount_cents
-            for x in self.store.rows(m.AllocationLine, lambda x: x.allocation_id == allocation_id)
-        )
-
     async def outbox_backlog(self, municipality_id: int) -> int:
         return len(
             self.store.rows(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from core.domain import cards as card_domain
+from core.domain.erasure import can_act_on
 from core.domain.errors import (
     InvalidIdentifier,
     NotFound,
@@ -38,7 +39,7 @@ async def find_citizen(uow: UnitOfWork, municipality_id: int, reference: str) ->
         citizen = await uow.citizens.by_card_code(
             municipality_id, card_domain.normalize_card_number(value)
         )
-    if citizen is None or citizen.erased_at is not None:
+    if not can_act_on(citizen):
         raise NotFound(Refusal.CITIZEN_NOT_FOUND)
     return citizen
 

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 
 from core.domain.channels import Channel
+from core.domain.erasure import can_act_on
 from core.domain.errors import Conflict, Refusal
 from core.domain.identity import PhoneProof, mask_phone, normalize_codice_fiscale, normalize_phone
 from core.domain.messages import Reply, t
@@ -82,7 +83,7 @@ async def check_claim(
             (
                 citizen
                 for citizen in await uow.citizens.by_person_key(municipality_id, cf)
-                if citizen.erased_at is None and citizen.codice_fiscale != cf
+                if can_act_on(citizen) and citizen.codice_fiscale != cf
             ),
             None,
         )
@@ -118,9 +119,9 @@ def decide_claim(
     for thousands of rows at once), and, for a code nobody has, a citizen with another
     form of it (omocodia folded), whose code it is treated as: refused like a claim of
     their bound code, and they are told."""
-    if existing is not None and existing.erased_at is not None:
+    if not can_act_on(existing):
         existing = None
-    if namesake is not None and (existing is not None or namesake.erased_at is not None):
+    if existing is not None or not can_act_on(namesake):
         namesake = None
     touched = existing or namesake
     holders = [(phone_holder, "phone_bound"), (telegram_holder, "telegram_bound")]

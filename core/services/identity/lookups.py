@@ -3,6 +3,7 @@ erased one is nobody), and the towns where a number or a chat is someone."""
 
 from __future__ import annotations
 
+from core.domain.erasure import can_act_on
 from core.domain.errors import NotFound, Refusal
 from core.domain.identity import normalize_codice_fiscale
 from core.services.identity.phone_checks import is_shop_phone
@@ -20,7 +21,7 @@ async def office_citizen(
     citizen = await uow.citizens.by_codice_fiscale(municipality_id, cf)
     if citizen is not None and lock:
         citizen = await uow.citizens.lock(citizen.id)
-    if citizen is None or citizen.erased_at is not None:
+    if not can_act_on(citizen):
         raise NotFound(Refusal.CITIZEN_NOT_FOUND)
     return citizen
 
@@ -39,7 +40,7 @@ async def citizen_of(
         citizen = await uow.citizens.by_phone(municipality_id, phone)
     elif telegram_chat:
         citizen = await uow.citizens.by_telegram_chat(municipality_id, telegram_chat)
-    if citizen is None or citizen.erased_at is not None:
+    if not can_act_on(citizen):
         return None
     return citizen
 

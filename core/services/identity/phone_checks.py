@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from core.domain.erasure import can_act_on
 from core.domain.errors import Conflict, Refusal
 from core.domain.identity import mask_phone, require_sms_phone
 from core.services import asked_numbers, ledger
@@ -74,7 +75,7 @@ async def _another_households_delegate(uow: UnitOfWork, citizen: m.Citizen, phon
     if delegate is None or delegate.citizen_id == citizen.id:
         return False
     represented = await uow.citizens.by_id(delegate.citizen_id)
-    return represented is not None and represented.erased_at is None
+    return can_act_on(represented)
 
 
 async def is_delegates_number(uow: UnitOfWork, citizen: m.Citizen, phone: str) -> bool:
@@ -124,7 +125,7 @@ async def check_new_phone(uow: UnitOfWork, citizen: m.Citizen, phone: str) -> No
     delegate = await uow.delegates.by_phone(citizen.municipality_id, phone)
     if delegate is not None:
         represented = await uow.citizens.by_id(delegate.citizen_id)
-        if represented is not None and represented.erased_at is None:
+        if can_act_on(represented):
             raise Conflict(Refusal.IDENTITY_PHONE_IS_DELEGATE, phone=mask_phone(phone))
     await refuse_shop_phone(uow, citizen.municipality_id, phone)
     # A waiting request claims the number (another household's, or this citizen's

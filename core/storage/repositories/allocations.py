@@ -9,12 +9,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.orm import aliased
 
 from core.storage import models as m
 from core.storage.repositories.base import _Repository
-from core.storage.repositories.results import DecidedLine
+from core.storage.repositories.results import DecidedLine, StandingSums
 
 # Applications marked notified per UPDATE (an IN list well under every driver's limit).
 _DECIDED_CHUNK = 5_000
@@ -47,17 +47,20 @@ class AllocationRepository(_Repository):
             query = query.where(m.Allocation.withdrawn_at.is_(None))
         return (await self.session.scalars(query.order_by(m.Allocation.tranche))).all()
 
-    async def allocated_standing(self, round_id: int, *, credited_only: bool = False) -> int:
-        """What the lines of the round's tranches not withdrawn give, in cents (of the
-        credited ones only when told): a withdrawn tranche's lines were never paid."""
-        query = (
-            select(func.coalesce(func.sum(m.AllocationLine.amount_cents), 0))
-            .join(m.Allocation, m.Allocation.id == m.AllocationLine.allocation_id)
-            .where(m.Allocation.round_id == round_id, m.Allocation.withdrawn_at.is_(None))
-        )
-        if credited_only:
-            query = query.where(m.Allocation.credited_at.is_not(None))
-        return int(await self.session.scalar(query) or 0)
+    async def standing_sums(self, round_id: int) -> StandingSums:
+        """What the lines of the round's tranches not withdrawn give, in cents, and what
+        those of the credited ones give, in one query: a withdrawn tranche's lines were
+        never paid."""
+        amount = m.AllocationLine.amount_cents
+        credited = case((m.Allocation.credited_at.is_not(None), amount), else_=0)
+        row = (
+            await self.session.execute(
+                select(func.coalesce(func.sum(amount), 0), func.coalesce(func.sum(credited), 0))
+                .join(m.Allocation, m.Allocation.id == m.AllocationLine.allocation_id)
+                .where(m.Allocation.round_id == round_id, m.Allocation.withdrawn_at.is_(None))
+            )
+        ).one()
+        return StandingSums(allocated_cents=int(row[0] or 0), credited_cents=int(row[1] or 0))
 
     async def latest_standing(self, round_id: int) -> m.Allocation | None:
         """The highest tranche that was not withdrawn."""

@@ -39,6 +39,15 @@ class DecidedLine:
 
 
 @dataclass(frozen=True)
+class StandingSums:
+    """What the lines of a round's tranches not withdrawn give, in cents: all of them, and
+    those of the tranches already credited."""
+
+    allocated_cents: int
+    credited_cents: int
+
+
+@dataclass(frozen=True)
 class TrancheFigures:
     allocation_id: int
     round_id: int
