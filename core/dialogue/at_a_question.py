@@ -31,10 +31,12 @@ IN_PROGRESS = t("You had a request in progress.")
 # Worries written at a question answered by buttons, each answered as outside a question
 # (commands.run), then the question again: "chi siete?", "ma è gratis?", "ho paura", "non
 # ho soldi per la bolletta". Only those that tell something and leave the request alone;
-# not those that say to apply ("ho perso il lavoro" at the work question is about it).
+# not those that say to apply ("ho perso il lavoro" at the work question is about it). A
+# phone lost (with the card, or alone) too: "answer YES or NO" to it helped nobody, and
+# what it cancels is a payment waiting for the lost phone's code, never the request.
 _WORRIES = frozenset(
     {"greeting", "price", "scam", "bills", "what_to_buy", "how_to_pay", "how_much_given",
-     "expiry", "household_changed", "new_number", "lost_card", "other_card",
+     "expiry", "household_changed", "new_number", "lost_card", "lost_phone", "other_card",
      "card_trouble", "stop_hint", "delegation"}
 )  # fmt: skip
 
@@ -87,8 +89,10 @@ async def _worry_at_question(
         # Its own buttons (a payment waiting for her code): the question in a message after.
         await flow.ask(turn)
         return True
-    del turn.replies[before:]
-    texts = [text for reply in said for text in reply.texts]
+    # An answer of several messages (by SMS the lost phone's and the card's, each its own)
+    # stays so; only its last one may join the question.
+    del turn.replies[before + len(said[:-1]) :]
+    texts = [text for reply in said[-1:] for text in reply.texts]
     if paused:
         doing = flow.doing or IN_PROGRESS
         if turn.is_sms and not turn.fits_sms([*texts, doing]):

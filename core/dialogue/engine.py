@@ -48,6 +48,7 @@ from core.dialogue.languages import in_another_language, written_language
 from core.dialogue.menus import (
     IN_OUR_LANGUAGES,
     is_shop_member,
+    is_unknown_number,
     offer_languages,
     offer_our_languages,
     offer_towns,
@@ -771,8 +772,11 @@ class DialogueEngine:
         if amount_alone(turn.inbound.text) and not await is_shop_member(turn):
             # "50 euro" with nothing asked, from someone at a till who thinks she pays by
             # typing it (a payment waiting for her code was named above): how paying works,
-            # not the list of every word. A shop's chat gets its help, which names PAGA.
-            turn.say(commands.AMOUNT_TYPED)
+            # not the list of every word. A shop's chat gets its help, which names PAGA. As
+            # the first message of a number the town does not know, whose number this is
+            # comes first, as for any other first message (in two SMS when one cannot hold both).
+            first = routing.created and await is_unknown_number(turn)
+            turn.say_split(*((welcome(turn),) if first else ()), commands.AMOUNT_TYPED)
             return
         if listed is not None and await after_list(turn, listed):
             # "TESTVILLE", "via roma" right after the shop list (a keyword's slip, above,

@@ -13,6 +13,7 @@ from core.dialogue.commands import AMOUNT_TYPED
 from core.dialogue.menus import CITIZEN_HELP, SHOP_HELP
 from tests.dialogue.harness import Chat, msgids, open_till
 from tests.dialogue.test_lost_phone import WAITS
+from tests.dialogue.test_worried_questions import WELCOME
 from tests.factories import make_town
 
 AMOUNTS = ["50 euro", "50", "€ 50", "50,00", "12,50€", "EUR 20"]
@@ -30,6 +31,20 @@ async def test_a_citizen_typing_an_amount_is_told_how_paying_works(
         assert msgids(replies) == [AMOUNT_TYPED.msgid], amount
         assert CITIZEN_HELP.msgid not in msgids(replies)
     assert (await chat.state())[:2] == (None, None)
+
+
+async def test_a_new_numbers_first_amount_comes_after_the_welcome(core: Core) -> None:
+    """SMS trial (oldphone24): a brand-new number's first "50 euro" got the amount's answer
+    alone, where every other first message of an unknown number says whose number this is
+    (AIUTO, "ciao"). The welcome first now, in its own SMS when both do not fit one."""
+    town = await make_town(core, citizens=1)
+    for index, amount in enumerate(AMOUNTS):
+        chat = Chat(core, f"+39347123{9200 + index}")
+        assert msgids(await chat.send(amount)) == [WELCOME, AMOUNT_TYPED.msgid], amount
+        # Afterwards, and from a holder's own number, the amount's answer alone, as before.
+        assert msgids(await chat.send(amount)) == [AMOUNT_TYPED.msgid], amount
+    holder = Chat(core, town.citizen_phones[0])
+    assert msgids(await holder.send("50 euro")) == [AMOUNT_TYPED.msgid]
 
 
 async def test_a_menus_number_is_no_amount(core: Core) -> None:

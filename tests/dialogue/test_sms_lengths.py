@@ -101,8 +101,14 @@ async def test_citizen_conversations_fit_one_sms(core: Core, language: str) -> N
         "LINGUA",
         "1" if language == "it" else "2",
         "bla",
+        "ho perso il portafoglio",
     ):
         await chat.send(text)
+    # A neighbour's phone, new to the town: the welcome with the longest town's name.
+    neighbour = Chat(core, "+393470000005")
+    for text in (f"LINGUA {language}", "ho perso la borsa", "ho perso il telefono e la tessera"):
+        await neighbour.send(text)
+    await Chat(core, "+393470000006").send("50 euro")
     newcomer = Chat(core, "+393470000003")
     script = [
         f"LINGUA {language}",

@@ -53,6 +53,9 @@ from core.dialogue.commands.answers import (
     UNDO_A_PAYMENT,
     VOUCHERS_ARE_FREE,
     VOUCHERS_DO_NOT_EXPIRE,
+    WALLET_LOST,
+    WALLET_LOST_ASK_OFFICE,
+    WALLET_LOST_NO_CARD,
     WHAT_TO_BUY,
 )
 from core.dialogue.commands.cancelling import GAVE_UP, refuse_in_words
@@ -124,6 +127,9 @@ __all__ = [
     "UNDO_A_PAYMENT",
     "VOUCHERS_ARE_FREE",
     "VOUCHERS_DO_NOT_EXPIRE",
+    "WALLET_LOST",
+    "WALLET_LOST_ASK_OFFICE",
+    "WALLET_LOST_NO_CARD",
     "WHAT_TO_BUY",
     "choose_shop",
     "deep_link",

@@ -46,6 +46,25 @@ LOST_CARD_ASK_OFFICE = t(
     "Lost card? Tell the office: they give you a new card and block the lost one. To reach "
     "them, write UFFICIO."
 )
+# "Ho perso il portafoglio", "mi hanno rubato la borsa": her voucher card was likely in it.
+# The chat blocks nothing (only the office's new card does), so she hears that the vouchers
+# are not lost and that the office blocks the card, if it was there; with the office's
+# contact when both fit one SMS, else the way to it (UFFICIO).
+WALLET_LOST = t(
+    "Your vouchers are not lost. If your voucher card was in the wallet or bag, tell the "
+    "office now: they block it and give you a new one."
+)
+WALLET_LOST_ASK_OFFICE = t(
+    "Your vouchers are not lost. If your voucher card was in the wallet or bag, tell the "
+    "office now: they block it and give you a new one. Write UFFICIO."
+)
+# The same from a holder who has no printed card (her payments are confirmed by a code
+# sent to her): nothing to block; whoever found her codice fiscale can only start a
+# payment whose code comes to her.
+WALLET_LOST_NO_CARD = t(
+    "Your vouchers are safe and you have no card to block: they pay only with the code sent "
+    "to you. Never give anyone a code you did not ask for."
+)
 
 
 # "Ho perso la carta d'identità": not the voucher card, whose code would answer nothing

@@ -29,6 +29,9 @@ from core.dialogue.commands.answers import (
     UNDO_A_PAYMENT,
     VOUCHERS_ARE_FREE,
     VOUCHERS_DO_NOT_EXPIRE,
+    WALLET_LOST,
+    WALLET_LOST_ASK_OFFICE,
+    WALLET_LOST_NO_CARD,
     WHAT_TO_BUY,
 )
 from core.dialogue.context import ACKNOWLEDGED, DECLINED, Turn
@@ -50,9 +53,11 @@ from core.dialogue.questions import (
     CHILDREN_ARG,
     LARGEST_HOUSEHOLD,
     SHOP_OR_SHOPS,
+    WALLET,
 )
 from core.domain.channels import Channel
 from core.domain.messages import Option, Text, t
+from core.services import cards
 
 
 async def say_code_came(turn: Turn) -> None:
@@ -91,6 +96,18 @@ _PHONE_LOST = (LOST_PHONE, LOST_PHONE_ASK_OFFICE)
 
 def say_lost_card(turn: Turn) -> None:
     _tell_the_office(turn, _CARD_LOST)
+
+
+async def say_lost_wallet(turn: Turn) -> None:
+    """A wallet or a bag lost or stolen: what becomes of the vouchers, and how the card is
+    blocked (by the office, with a new card) if it was in it. A holder without a printed
+    card hears that there is none to block; anyone else (a neighbour's phone, a holder with
+    a card) hears the card's way, said for the case it was there. Nothing is blocked here."""
+    citizen = await turn.citizen()
+    if citizen is not None and not cards.has_pin_card(citizen):
+        turn.say(WALLET_LOST_NO_CARD)
+        return
+    _tell_the_office(turn, (WALLET_LOST, WALLET_LOST_ASK_OFFICE))
 
 
 async def say_lost_phone(turn: Turn, *, card: bool = False) -> None:
@@ -141,6 +158,8 @@ async def answer_in_words(turn: Turn, name: str, arg: str) -> bool:
             return True
         said = t("No problem.") if name == APOLOGY else t("All right.")
         await show_menu(turn, welcome(turn) if name == "greeting" else said)
+    elif name == "lost_card" and arg == WALLET:
+        await say_lost_wallet(turn)
     elif name == "lost_card":
         say_lost_card(turn)
     elif name == "lost_phone" and await is_shop_member(turn):

@@ -29,7 +29,7 @@ them, callers never read them."""
 
 from __future__ import annotations
 
-from core.dialogue.questions.cards import AND_CARD, another_card
+from core.dialogue.questions.cards import AND_CARD, WALLET, another_card
 from core.dialogue.questions.courtesy import APOLOGY
 from core.dialogue.questions.household_size import CHILDREN_ARG, LARGEST_HOUSEHOLD
 from core.dialogue.questions.rules import SHOP_OR_SHOPS, question_of, shop_question, unasked
@@ -52,6 +52,7 @@ __all__ = [
     "LAST_PAYMENT",
     "SENTENCE_KEYWORDS",
     "SHOP_OR_SHOPS",
+    "WALLET",
     "another_card",
     "in_sentence",
     "question_of",

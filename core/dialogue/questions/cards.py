@@ -21,8 +21,12 @@ _CARD = frozenset({"tessera", "carta", "card", "tesserino"})
 # Where the card is kept, lost or stolen with the phone ("mi hanno rubato portafoglio e
 # telefono"): the card went with it. Alone (no phone named) it is read as before.
 _WALLET = frozenset(
-    {"portafoglio", "portafogli", "borsa", "borsetta", "wallet", "purse", "handbag"}
-)
+    {"portafoglio", "portafogli", "borsa", "borsetta", "borsellino", "wallet", "purse",
+     "handbag"}
+)  # fmt: skip
+# The argument of "lost_card" when only a wallet or a bag was lost ("ho perso il portafoglio",
+# "mi hanno rubato la borsa"): the card was likely in it, but she did not say so.
+WALLET = "wallet"
 # The argument of "lost_phone" when the card was lost with the phone ("ho perso il telefono e
 # la tessera"): both answers, in one reply where it fits.
 AND_CARD = "and_card"

@@ -21,6 +21,7 @@ from core.dialogue.questions.cards import (
     _SURELY_OTHER_CARD,
     _WALLET,
     AND_CARD,
+    WALLET,
 )
 from core.dialogue.questions.codes_and_calls import _CODE_WORDS as _CODES
 
@@ -37,6 +38,10 @@ def card_lost(asked: Asked) -> Request | ReadOn:
         return ("lost_phone", AND_CARD) if keywords <= _CARD_KEYWORDS else None
     if lost and said & _CARD and not said & _OTHER_CARD:
         return ("lost_card", "") if keywords <= _CARD_KEYWORDS else None
+    if lost and said & _WALLET and not said & (_HANDSET | _OTHER_CARD | _CODES):
+        # "Ho perso il portafoglio", "mi hanno rubato la borsa": what becomes of the vouchers,
+        # and of the card if she has one (it was likely in it).
+        return ("lost_card", WALLET) if not keywords else None
     if lost and said & _HANDSET and not said & (_CARD | _CODES):
         # "Ho perso il telefono", "mi hanno rubato il cellulare": the codes go to it.
         return ("lost_phone", "") if not keywords else None
