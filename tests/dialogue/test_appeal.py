@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from core.bootstrap import Core
+from core.dialogue.flows.citizen import SHARE_CONTACT
 from core.dialogue.inbound import Channel
 from core.domain.messages import Day
 from core.services import delegates, municipalities
@@ -45,7 +46,7 @@ DELEGATE_CANNOT = (
     "A delegate cannot appeal for the citizen: the citizen writes RICORSO from their own "
     "phone or chat, or comes to the office."
 )
-SHARE = "To find your vouchers we need your phone number: tap the button to share it."
+SHARE = SHARE_CONTACT.msgid
 DELEGATE = "+393479998877"
 WRONG_CODE = "Wrong code: {count} attempt left."
 STILL_APPEALABLE = (
@@ -155,9 +156,7 @@ async def test_on_telegram_the_contact_proves_the_citizen_then_the_reason_is_ask
 ) -> None:
     town = await make_town(core, citizens=1)
     chat = Chat(core, "7001", channel=Channel.TELEGRAM)
-    await chat.expect(
-        "/ricorso", "To find your vouchers we need your phone number: tap the button to share it."
-    )
+    await chat.expect("/ricorso", SHARE_CONTACT.msgid)
     await chat.expect(
         None,
         "Thank you: we recognised your number.",

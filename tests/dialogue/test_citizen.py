@@ -9,6 +9,7 @@ import pytest
 from core.bootstrap import Core
 from core.dialogue.context import Turn
 from core.dialogue.engine import DialogueEngine
+from core.dialogue.flows.citizen import SHARE_CONTACT
 from core.dialogue.inbound import Channel, Inbound
 from core.dialogue.menus import FIRST_HELP, NOT_UNDERSTOOD
 from core.domain.messages import Money
@@ -320,9 +321,7 @@ async def test_a_sender_known_in_one_town_is_not_asked_which(core: Core) -> None
 async def test_telegram_identification_by_own_contact(core: Core) -> None:
     town = await make_town(core)
     chat = Chat(core, "5550003", channel=Channel.TELEGRAM)
-    await chat.expect(
-        "/saldo", "To find your vouchers we need your phone number: tap the button to share it."
-    )
+    await chat.expect("/saldo", SHARE_CONTACT.msgid)
     assert chat.last[-1].request == "contact"
     await chat.expect(
         "my number is 333", "Tap the button to share your phone number, or write MENU."

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from core.bootstrap import Core
 from core.dialogue.engine import DialogueEngine
+from core.dialogue.flows.citizen import SHARE_CONTACT
 from core.dialogue.inbound import Channel
 from core.domain import gsm7
 from core.domain.ledger import AccountKind
@@ -83,7 +84,7 @@ SHOP_STAFF_PHONE = (
     "This number is a shop's (owner or cashier): it cannot hold vouchers. A citizen's "
     "vouchers are on their own number: write from it, or ask the office."
 )
-SHARE = "To find your vouchers we need your phone number: tap the button to share it."
+SHARE = SHARE_CONTACT.msgid
 
 
 async def test_a_shops_number_shared_on_telegram_is_told_it_holds_no_vouchers(

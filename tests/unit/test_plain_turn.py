@@ -250,7 +250,7 @@ def test_saldo_from_nobodys_address_asks_for_the_contact_on_telegram_only() -> N
     write = chat.decide(lookup.context, Found())
     assert write is not None and (write.flow, write.step) == ("identify", "contact")
     reply = reply_from_json(json.loads(write.outbox[0]["payload"]))
-    assert reply.request == "contact" and reply.texts[0].msgid.startswith("To find your vouchers")
+    assert reply.request == "contact" and reply.texts[0].msgid.startswith("Only the phone number")
     # At that step SALDO again is plain; any other answer is the step's.
     at_step = ConversationRow(3, TOWN.id, "it", "identify", "contact", {}, False)
     assert chat.classify(TOWN, at_step) is not None

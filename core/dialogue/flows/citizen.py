@@ -33,7 +33,12 @@ from core.storage import models as m
 MOVEMENTS_SHOWN = 3
 # Where a Telegram chat stands while the contact that finds the citizen is asked for.
 IDENTIFY = ("identify", "contact")
-SHARE_CONTACT = t("To find your vouchers we need your phone number: tap the button to share it.")
+# Why the number, in the same message: a chat proves nobody, the phone the municipality
+# registered does (what was asked is answered once it is shared: IdentifyState.then).
+SHARE_CONTACT = t(
+    "Only the phone number registered with the municipality can see your vouchers: tap the "
+    "button to share yours, and I will answer you at once."
+)
 NO_VOUCHERS = t("We have no vouchers for this number. To apply, write DOMANDA.")
 # An application begun here and not finished (its draft kept): how to go back to it, said
 # when another request leaves it (ApplyFlow.draft_reminder) and after NO_VOUCHERS_YET.

@@ -150,7 +150,7 @@ def parse_query(text: str) -> tuple[str | None, str | None, ShopCategory | None]
             postcode = word
         elif category is None and searched_category(fold(word)) is not None:
             category = searched_category(fold(word))
-        elif fold(word).rstrip("'") not in QUERY_FILLER | _ELIDED:
+        elif fold(word).rstrip("'") not in QUERY_FILLER | _ELIDED | _WHERE_I_AM:
             town_words.append(word)
     town = " ".join(town_words) or None
     return town, postcode, category
@@ -172,11 +172,16 @@ QUERY_FILLER = frozenset(
 )  # fmt: skip
 # "Negozi vicino a me", "qui vicino", "near me": shops near the person, whose position a
 # search by words cannot know (how to give it is said instead).
-_NEAR = frozenset({"vicino", "vicini", "vicinanze", "near", "nearby", "close"})
-_NEAR_FILLER = frozenset(
-    {"a", "me", "mia", "mio", "casa", "qui", "qua", "di", "da", "nelle", "in", "zona",
-     "here", "to", "by", "the", "home", "around"}
+_NEAR = frozenset({"vicino", "vicini", "vicina", "vicine", "vicinanze", "near", "nearby", "close"})
+# Where the person is, never a place to search: "vicino a me", "casa mia", "qui", "near my
+# house" ("me" read as a town was 'no shop found for "me"'). Said with a near word, or
+# alone after the shop's words ("negozi qui", "farmacia qui"), they ask for shops near her.
+_WHERE_I_AM = frozenset(
+    {"me", "mia", "mio", "casa", "qui", "qua", "here", "home", "my", "house", "zona",
+     "around"}
 )  # fmt: skip
+# What joins them: "vicino a casa", "close to my home" (no place either).
+_NEAR_FILLER = frozenset({"a", "di", "da", "nelle", "in", "to", "by", "the", "al", "alla"})
 
 
 # At the question of what to search, words that search nothing: a yes or a no, being lost
@@ -210,15 +215,22 @@ _ELIDED = frozenset({"l", "un", "dell", "all", "nell"})
 
 
 def asks_near(query: str) -> bool:
-    """Whether a search says only "near me" ("vicino a me", "qui vicino", "nearby")."""
-    words = set(fold(query).replace("'", " ").split())
-    return bool(words & _NEAR) and words <= _NEAR | _NEAR_FILLER
+    """Whether a search says only "near me" ("vicino a me", "qui vicino", "nearby"), or
+    that with a kind of shop ("farmacia vicino a me", "supermarket near me", "negozi
+    qui"): no town, no postcode, no other word left to search."""
+    if not set(plain_words(query)) & (_NEAR | _WHERE_I_AM):
+        return False
+    town, postcode, _category = parse_query(query)
+    left = set(plain_words(town or "")) - _NEAR - _NEAR_FILLER
+    return postcode is None and not left
 
 
-async def say_near_me(turn: Turn) -> None:
+async def say_near_me(turn: Turn, query: str = "") -> None:
     """Near me: on Telegram the position is shared with the button (near() answers it);
-    elsewhere a citizen of the town gets its shops, as NEGOZI gives them to her, and how to
-    narrow them to her street or CAP; anyone else how to write the CAP or the town."""
+    elsewhere a citizen of the town gets its shops, as NEGOZI gives them to her, of the kind
+    `query` names if any ("farmacia vicino a me": the town's pharmacies, or that none takes
+    the vouchers with the shops there), and how to narrow them to her street or CAP; anyone
+    else how to write the CAP or the town."""
     if turn.channel == Channel.TELEGRAM:
         turn.say(
             t("To see the shops near you, share your position with the button below."),
@@ -226,16 +238,20 @@ async def say_near_me(turn: Turn) -> None:
         )
         return
     if await _in_own_town(turn):
-        found = await _found(turn, turn.town.name)
+        here = f"{_kind_words(query)} {turn.town.name}".strip()
+        found = await _found(turn, here)
         turn.memory.more = None
-        turn.memory.listed = turn.town.name[:100]
-        head = tn("{count} shop found:", "{count} shops found:", len(found))
-        narrow = t(
-            "Those near you: NEGOZI and your street or CAP, e.g. NEGOZI {street}.",
-            street=street_of(found[0].address),
-        )
-        _say_list(turn, head, found, turn.town.name, tail=narrow)
-        return
+        turn.memory.listed = here[:100]
+        if not found and await _other_kinds(turn, here):
+            return
+        if found:
+            head = tn("{count} shop found:", "{count} shops found:", len(found))
+            narrow = t(
+                "Those near you: NEGOZI and your street or CAP, e.g. NEGOZI {street}.",
+                street=street_of(found[0].address),
+            )
+            _say_list(turn, head, found, here, tail=narrow)
+            return
     turn.say(t("To see the shops near you, write NEGOZI and your CAP or town, e.g. NEGOZI 62020."))
 
 
@@ -342,7 +358,7 @@ async def _say_the_towns(turn: Turn, query: str) -> bool:
 async def search(turn: Turn, query: str) -> None:
     turn.finish()
     if asks_near(query):
-        await say_near_me(turn)
+        await say_near_me(turn, query)
         return
     found = await _found(turn, query)
     turn.memory.more = None

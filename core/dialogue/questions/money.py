@@ -24,6 +24,10 @@ _MONEY = frozenset(
 # money word is money, not the card or the vouchers one may still be waiting for.
 _STILL = frozenset({"ancora", "still"})
 _CASH = frozenset({"soldi", "sordi", "credito", "saldo", "money", "credit", "balance"})
+# "Ho ancora buoni?", "do I still have vouchers?": the vouchers she has, i.e. the balance
+# (with "ho", "have": "ci sono ancora buoni?" may ask whether one can still apply).
+_VOUCHER_WORDS = frozenset({"buoni", "buono", "vouchers", "voucher"})
+_I_HAVE = frozenset({"ho", "cho", "abbiamo", "have", "got"})
 _NEGATION = frozenset({"non", "not", "dont", "no"})
 # "Mi resta qualcosa?", "non mi è rimasto niente?", "is there anything left?": the balance.
 _REMAINS = frozenset(

@@ -36,11 +36,13 @@ from core.dialogue.questions.money import (
     _CASH,
     _ENGLISH_HOW_MUCH,
     _HOW_MUCH,
+    _I_HAVE,
     _MONEY,
     _NEGATION,
     _REMAINS,
     _RUN_OUT,
     _STILL,
+    _VOUCHER_WORDS,
     _penniless,
 )
 
@@ -69,6 +71,8 @@ def family_or_money(asked: Asked) -> Request | ReadOn:
     if (said & _HOW_MUCH or pairs.intersection(_ENGLISH_HOW_MUCH)) and said & _MONEY:
         return ("balance", "") if keywords <= _BALANCE_KEYWORDS else None
     if said & _STILL and said & _CASH and not said & _NEGATION:
+        return ("balance", "") if keywords <= _BALANCE_KEYWORDS else None
+    if said & _STILL and said & _VOUCHER_WORDS and said & _I_HAVE and not said & _NEGATION:
         return ("balance", "") if keywords <= _BALANCE_KEYWORDS else None
     run_out = said & _CASH and (
         {"non", "piu"} <= said or pairs & _RUN_OUT or {"no", "left"} <= said
