@@ -37,6 +37,8 @@ from bot.updates import (
 from core.bootstrap import Core
 from core.dialogue.inbound import HandleResult, InboundHandler
 from core.domain.channels import Channel
+from core.domain.messages import Text, t
+from core.i18n import render_text
 from outbox.channels import ChannelStartError, OutboxWake, no_wake
 
 log = logging.getLogger(__name__)
@@ -53,7 +55,12 @@ _MAX_BACKOFF = 60.0
 
 
 class TelegramConfigError(ValueError):
-    """A setting that makes the Telegram channel unsafe or unusable; `serve` refuses to start."""
+    """A setting that makes the Telegram channel unsafe or unusable; `serve` refuses to start
+    and says `text` in the office's language. str() is the sentence in English."""
+
+    def __init__(self, text: Text) -> None:
+        super().__init__(render_text(text, "en"))
+        self.text = text
 
 
 @dataclass(frozen=True)
@@ -73,18 +80,20 @@ class TelegramConfig:
             "https://"
         ):
             raise TelegramConfigError(
-                "PUBLIC_BASE_URL must start with https:// (Telegram delivers webhooks only "
-                "to https addresses)"
+                t(
+                    "PUBLIC_BASE_URL must start with https:// (Telegram delivers webhooks "
+                    "only to https addresses)"
+                )
             )
         # Without the secret anyone could POST updates: forge a shared contact, tap
         # buttons for others. A webhook without it is refused, not merely warned about.
         if not self.webhook_secret:
             raise TelegramConfigError(
-                "TELEGRAM_WEBHOOK_SECRET must be set when PUBLIC_BASE_URL is (webhook mode)"
+                t("TELEGRAM_WEBHOOK_SECRET must be set when PUBLIC_BASE_URL is (webhook mode)")
             )
         if not _SECRET.fullmatch(self.webhook_secret):
             raise TelegramConfigError(
-                "TELEGRAM_WEBHOOK_SECRET: 1-256 characters among A-Z, a-z, 0-9, _ and -"
+                t("TELEGRAM_WEBHOOK_SECRET: 1-256 characters among A-Z, a-z, 0-9, _ and -")
             )
 
 
@@ -163,17 +172,21 @@ class TelegramPlugin:
             log.warning("Telegram Bot API unreachable at start (%s); retrying in background", error)
             self._retry_task = asyncio.create_task(self._bootstrap_until_done())
 
-    def _refusal(self, error: TelegramError) -> str:
-        """What the Bot API refused, said for the operator."""
+    def _refusal(self, error: TelegramError) -> Text:
+        """What the Bot API refused, said for the operator (the API's own reason as it is)."""
         if isinstance(error, InvalidToken):
             # Not error.message: it repeats the token, which is a secret.
-            return "Telegram refused the bot token (TELEGRAM_BOT_TOKEN): check it with @BotFather"
-        if self.webhook_mode:
-            return (
-                f"Telegram refused the webhook {self.config.webhook_url}: {error.message}. "
-                "Check PUBLIC_BASE_URL (a public https address) and TELEGRAM_WEBHOOK_SECRET"
+            return t(
+                "Telegram refused the bot token (TELEGRAM_BOT_TOKEN): check it with @BotFather"
             )
-        return f"Telegram refused the bot's start-up: {error.message}"
+        if self.webhook_mode:
+            return t(
+                "Telegram refused the webhook {url}: {problem}. Check PUBLIC_BASE_URL (a "
+                "public https address) and TELEGRAM_WEBHOOK_SECRET",
+                url=self.config.webhook_url or "",
+                problem=error.message,
+            )
+        return t("Telegram refused the bot's start-up: {problem}", problem=error.message)
 
     async def stop(self) -> None:
         if self._retry_task is not None:
@@ -235,7 +248,10 @@ class TelegramPlugin:
                 await self._bootstrap()
                 return
             except (InvalidToken, BadRequest, Forbidden) as error:
-                log.error("%s; Telegram stays off until serve is restarted", self._refusal(error))
+                log.error(
+                    "%s; Telegram stays off until serve is restarted",
+                    render_text(self._refusal(error), "en"),
+                )
                 return
             except TelegramError as error:
                 log.warning("Telegram Bot API still unreachable: %s", error)

@@ -17,6 +17,7 @@ from core.bootstrap import Core
 from core.dialogue.inbound import InboundHandler
 from core.domain.errors import InvalidIdentifier
 from core.domain.identity import normalize_phone
+from core.domain.messages import Text, t
 from outbox.channels import ChannelPlugin, OutboxWake
 from sms.plugin import SmsConfig
 
@@ -37,9 +38,9 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def sms_problems(settings: Settings) -> list[str]:
-    """One line per Twilio variable that is missing or malformed (empty when usable)."""
-    problems: list[str] = []
+def sms_problems(settings: Settings) -> list[Text]:
+    """One sentence per Twilio variable that is missing or malformed (empty when usable)."""
+    problems: list[Text] = []
     account = settings.twilio_account_sid
     if account or settings.twilio_from_number:
         for name, value in (
@@ -49,16 +50,19 @@ def sms_problems(settings: Settings) -> list[str]:
         ):
             if not value:
                 problems.append(
-                    f"{name}: missing (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and "
-                    "TWILIO_FROM_NUMBER go together)"
+                    t(
+                        "{name}: missing (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and "
+                        "TWILIO_FROM_NUMBER go together)",
+                        name=name,
+                    )
                 )
     if account and not _ACCOUNT_SID.match(account):
-        problems.append("TWILIO_ACCOUNT_SID: expected AC followed by 32 hexadecimal characters")
+        problems.append(t("TWILIO_ACCOUNT_SID: expected AC followed by 32 hexadecimal characters"))
     if settings.twilio_from_number:
         try:
             normalize_phone(settings.twilio_from_number)
         except InvalidIdentifier:
-            problems.append("TWILIO_FROM_NUMBER: not a valid phone number (e.g. +390733905000)")
+            problems.append(t("TWILIO_FROM_NUMBER: not a valid phone number (e.g. +390733905000)"))
     return problems
 
 
@@ -96,7 +100,7 @@ def telegram_config(settings: Settings) -> TelegramConfig:
     from bot.plugin import DEFAULT_API_BASE_URL, WEBHOOK_PATH, TelegramConfig, TelegramConfigError
 
     if not settings.telegram_bot_token:
-        raise TelegramConfigError("TELEGRAM_BOT_TOKEN is not set")
+        raise TelegramConfigError(t("TELEGRAM_BOT_TOKEN is not set"))
     webhook_url = None
     if settings.public_base_url:
         webhook_url = settings.public_base_url.rstrip("/") + WEBHOOK_PATH
@@ -111,7 +115,7 @@ def telegram_config(settings: Settings) -> TelegramConfig:
     return config
 
 
-def telegram_problems(settings: Settings) -> list[str]:
+def telegram_problems(settings: Settings) -> list[Text]:
     """Telegram settings that would stop the plugin from starting, worded for the operator."""
     if not settings.telegram_bot_token:
         return []
@@ -120,7 +124,7 @@ def telegram_problems(settings: Settings) -> list[str]:
     try:
         telegram_config(settings)
     except TelegramConfigError as error:
-        return [str(error)]
+        return [error.text]
     return []
 
 

@@ -14,6 +14,8 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
+from core.domain.messages import Text
+from core.i18n import render_text
 from outbox.ratelimit import Priority
 
 
@@ -98,4 +100,9 @@ class ChannelPlugin(Protocol):
 
 class ChannelStartError(RuntimeError):
     """A channel that cannot start as configured (a token or webhook the provider refused):
-    `serve` stops with this sentence instead of retrying forever."""
+    `serve` stops with this sentence, `text`, in the office's language, instead of retrying
+    forever. str() is the sentence in English, for the server's log."""
+
+    def __init__(self, text: Text) -> None:
+        super().__init__(render_text(text, "en"))
+        self.text = text

@@ -157,11 +157,9 @@ def configuration_refused(problems: list[str], *, options: bool, variables: bool
     raise typer.Exit(EXIT_BAD_INPUT)
 
 
-def fail(message: Text | str, code: int = EXIT_BAD_INPUT) -> NoReturn:
-    """Print an error and exit. A plain str is printed as it is (what `serve` says of its
-    configuration and its port, still in English)."""
-    problem = say(message) if isinstance(message, Text) else message
-    err.print(say(t("Error: {problem}", problem=problem)), style="red", markup=False)
+def fail(message: Text, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    """Print an error in the office's language and exit."""
+    err.print(say(t("Error: {problem}", problem=say(message))), style="red", markup=False)
     raise typer.Exit(code)
 
 

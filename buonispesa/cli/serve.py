@@ -78,11 +78,17 @@ def serve(
     workers_refused = workers > 1 and settings.telegram_bot_token and not settings.public_base_url
     if workers_refused:
         problems.append(
-            "--workers needs PUBLIC_BASE_URL with TELEGRAM_BOT_TOKEN: "
-            "long polling runs in one process only"
+            t(
+                "--workers needs PUBLIC_BASE_URL with TELEGRAM_BOT_TOKEN: "
+                "long polling runs in one process only"
+            )
         )
     if problems:
-        configuration_refused(problems, options=bool(workers_refused), variables=True)
+        configuration_refused(
+            [say(problem) for problem in problems],
+            options=bool(workers_refused),
+            variables=True,
+        )
     listen_host = host or settings.host
     listen_port = settings.port if port is None else port
     supervising = workers > 1 and process_index is None
@@ -137,7 +143,7 @@ def serve(
         console.print(escape(running_on.strip()))
 
     try:
-        # The database's refusals first: "cannot listen on …" would blame the wrong address.
+        # The database's refusals first: "Cannot listen on …" would blame the wrong address.
         with opening_refused(settings.database_url):
             web.run_app(
                 _app(settings, listen_host, listen_port, process_index, made_up_token, banner),
@@ -153,7 +159,7 @@ def serve(
                 shutdown_timeout=30,
             )
     except ChannelStartError as exc:
-        fail(str(exc))
+        fail(exc.text)
     except OSError as exc:
         _cannot_listen(listen_host, listen_port, exc)
     # run_app returns once Ctrl-C or SIGTERM has stopped it (the handlers in flight had
@@ -168,7 +174,15 @@ def _stopped() -> None:
 
 
 def _cannot_listen(host: str, port: int, exc: OSError) -> NoReturn:
-    fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+    # The system's own reason as it is (asyncio's and the kernel's words, in English).
+    fail(
+        t(
+            "Cannot listen on {host}:{port}: {problem}",
+            host=host,
+            port=str(port),
+            problem=exc.strerror or str(exc),
+        )
+    )
 
 
 # A line of the start banner: rich markup, and whether it may run past the terminal's width.

@@ -109,7 +109,7 @@ def test_a_second_start_on_a_port_in_use_is_refused_before_it_says_anything(
         for workers in (["--workers", "2"], []):
             second = subprocess.run(
                 [*command, *workers],
-                env=env,
+                env={**env, "BUONISPESA_LANGUAGE": "en"},
                 cwd=tmp_path,
                 capture_output=True,
                 text=True,
@@ -117,7 +117,7 @@ def test_a_second_start_on_a_port_in_use_is_refused_before_it_says_anything(
             )
             said = second.stdout + second.stderr
             assert second.returncode == 2, said
-            assert f"cannot listen on 127.0.0.1:{port}" in said, said
+            assert f"Cannot listen on 127.0.0.1:{port}" in said, said
             assert "address already in use" in said, said
             assert "buonispesa on" not in said and "Running on" not in said, said
             assert "serving" not in said, said

@@ -251,12 +251,19 @@ def test_serve_names_each_bad_variable(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "BUONISPESA_SMS_RATE_PER_SECOND" in result.stderr
     env.pop("BUONISPESA_SMS_RATE_PER_SECOND")
+    env["BUONISPESA_LANGUAGE"] = "it"
     result = subprocess.run(
         [str(BIN), "serve"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 2
-    for name in ("TWILIO_AUTH_TOKEN", "TWILIO_ACCOUNT_SID", "TWILIO_FROM_NUMBER"):
-        assert name in result.stderr, result.stderr
+    said = " ".join(result.stderr.split())
+    for sentence in (
+        "TWILIO_AUTH_TOKEN: manca (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN e TWILIO_FROM_NUMBER "
+        "vanno impostate insieme)",
+        "TWILIO_ACCOUNT_SID: deve essere AC seguito da 32 caratteri esadecimali",
+        "TWILIO_FROM_NUMBER: non è un numero di telefono valido (ad esempio +390733905000)",
+    ):
+        assert sentence in said, said
 
 
 async def test_without_twilio_a_public_server_refuses_every_sms(sqlite_url: str) -> None:

@@ -13,6 +13,7 @@ from buonispesa.adapters import telegram_config, telegram_plugin
 from buonispesa.settings import Settings
 from core.bootstrap import Core
 from core.dialogue.engine import DialogueEngine
+from core.i18n import render_text
 from core.storage.engine import make_engine
 from outbox.channels import ChannelStartError, no_wake
 from tests.e2e.fake_telegram import TOKEN, FakeTelegram
@@ -116,6 +117,11 @@ async def test_a_wrong_token_stops_the_start(sqlite_url: str) -> None:
         with pytest.raises(ChannelStartError, match="TELEGRAM_BOT_TOKEN") as refused:
             await plugin.start()
         assert "1:wrong" not in str(refused.value)  # the token is a secret
+        # `serve` prints it in the office's language (Italian by default).
+        assert render_text(refused.value.text, "it") == (
+            "Telegram ha rifiutato il token del bot (TELEGRAM_BOT_TOKEN): "
+            "controllalo con @BotFather"
+        )
     finally:
         await plugin.stop()
         await core.close()

@@ -78,7 +78,7 @@ def test_serve_names_the_database_not_its_own_port(monkeypatch: pytest.MonkeyPat
     output = " ".join(result.output.split())
     assert result.exit_code == 2, output
     assert "Cannot open the database postgresql+asyncpg://postgres@127.0.0.1:9/test" in output
-    assert "cannot listen" not in output
+    assert "Cannot listen" not in output
 
 
 def test_the_terminal_chat_says_a_database_it_cannot_reach(
