@@ -122,6 +122,13 @@ async def kept_for_the_way_back(
     session[REFUSED_KEY] = {"page": page, "status": 200, "typed": kept}
 
 
+async def forget_the_way_back(request: web.Request) -> None:
+    """The confirmed form was carried out: what kept_for_the_way_back kept is not shown on
+    the page it lands on (a form filled with what was just done invites doing it twice)."""
+    session = await get_session(request)
+    session.pop(REFUSED_KEY, None)
+
+
 async def refused_here(request: web.Request) -> tuple[dict[str, Any], int] | None:
     """The form refused on this page just before (refused_again): what was typed and said,
     and the status; None on any other visit. Read once: a reload shows the page as it is."""

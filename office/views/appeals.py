@@ -10,7 +10,14 @@ from core.domain.messages import t
 from core.services import acts, appeals, back_office
 from core.services.operators import Role, may_see_personal_data
 from office.keys import CORE
-from office.pages import kept_for_the_way_back, notify, refused_here, render, words_for
+from office.pages import (
+    forget_the_way_back,
+    kept_for_the_way_back,
+    notify,
+    refused_here,
+    render,
+    words_for,
+)
 from office.security import operator_of
 from office.views.forms import fields, see_other
 from office.views.round import act_rows
@@ -101,6 +108,7 @@ async def decide(request: web.Request) -> web.StreamResponse:
                 uow, town, appeal_id, outcome, reason, core.now(), operator, confirmed=True
             )
             await uow.commit()
+        await forget_the_way_back(request)
     except Conflict as error:
         # The service refuses a second decision (the appeal is no longer open), nothing
         # sent; the same decision confirmed twice (a double click, an old tab) lands where

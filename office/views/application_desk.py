@@ -18,7 +18,14 @@ from core.services.application_desk import Answers
 from core.services.identity import Rebinding
 from office import personal
 from office.keys import CORE
-from office.pages import kept_for_the_way_back, notify, refused_again, render, words_for
+from office.pages import (
+    forget_the_way_back,
+    kept_for_the_way_back,
+    notify,
+    refused_again,
+    render,
+    words_for,
+)
 from office.refusals import describe, status_of
 from office.security import operator_of
 from office.views.forms import back_or, fields, see_other
@@ -96,6 +103,7 @@ async def withdraw(request: web.Request) -> web.StreamResponse:
             await application_desk.withdraw(
                 uow, operator, protocol, reason, core.now(), confirmed=True
             )
+        await forget_the_way_back(request)
     except Conflict as error:
         # The service refuses a second withdrawal under the window's lock, nothing written;
         # the second click of a double click (an old tab) lands where the first landed.

@@ -13,7 +13,14 @@ from core.services import acts, audit, back_office, municipalities
 from core.services.operators import Role
 from core.storage import models as m
 from office.keys import CORE
-from office.pages import kept_for_the_way_back, notify, refused_here, render, words_for
+from office.pages import (
+    forget_the_way_back,
+    kept_for_the_way_back,
+    notify,
+    refused_here,
+    render,
+    words_for,
+)
 from office.security import operator_of
 from office.tables import Column, Table
 from office.views.documents import personal_file
@@ -122,6 +129,7 @@ async def draw(request: web.Request) -> web.StreamResponse:
             return page
     # Both were read by the draw: they are a window's number and a seed.
     window, seed = int(form["window"]), int(form["seed"])
+    await forget_the_way_back(request)
     await notify(
         request,
         tn(

@@ -139,3 +139,10 @@ async def test_no_on_the_draw_confirmation_keeps_what_was_typed(
     # Once: a reload shows the form empty.
     page = await clerk.get("/office/audit?window=1")
     assert 'value="4711"' not in page.text and 'value="20"' not in page.text
+    # Drawn after all: the page it lands on does not offer the same figures again.
+    page = await clerk.post("/office/audit/draw", {"window": "1", "percent": "20", "seed": "4711"})
+    page = await clerk.post(
+        "/office/audit/draw", {"window": "1", "percent": "20", "seed": "4711", "confirm": "yes"}
+    )
+    assert page.status == 200 and "domande estratte con seme 4711" in page.text
+    assert 'value="4711"' not in page.text
