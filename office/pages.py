@@ -107,6 +107,28 @@ async def refused_again(
     return web.HTTPSeeOther(page)
 
 
+async def kept_for_the_way_back(
+    request: web.Request, name: str, typed: Mapping[str, str], **parts: str
+) -> None:
+    """A confirmation page was just rendered for a form of the page named `name`: what was
+    typed there waits for that page, so that "No, go back" shows the form as it was left
+    (read once by refused_here, with status 200 and nothing refused). Called after render,
+    which drops what a page did not read."""
+    page = str(request.app.router[name].url_for(**parts))
+    kept = {key: value[:TYPED_MAX_CHARS] for key, value in typed.items()}
+    if len(json.dumps(kept)) > REFUSED_MAX_BYTES:
+        return  # a hand-made form's pages of text: not kept, the cookie must stay small
+    session = await get_session(request)
+    session[REFUSED_KEY] = {"page": page, "status": 200, "typed": kept}
+
+
+async def forget_the_way_back(request: web.Request) -> None:
+    """The confirmed form was carried out: what kept_for_the_way_back kept is not shown on
+    the page it lands on (a form filled with what was just done invites doing it twice)."""
+    session = await get_session(request)
+    session.pop(REFUSED_KEY, None)
+
+
 async def refused_here(request: web.Request) -> tuple[dict[str, Any], int] | None:
     """The form refused on this page just before (refused_again): what was typed and said,
     and the status; None on any other visit. Read once: a reload shows the page as it is."""

@@ -1,8 +1,10 @@
 """Tables the office downloads, as CSV and as .xlsx (openpyxl), from the same rows.
 
-Cells are text or integers; money columns are euro with a dot and two decimals in CSV (as
-every other CSV of the project) and numbers with a euro format in the spreadsheet. Text is
-typed by people, so it never becomes a formula (core.domain.spreadsheet).
+Cells are text, integers or moments; money columns are euro with a dot and two decimals in
+CSV (as every other CSV of the project) and numbers with a euro format in the spreadsheet; a
+moment is ISO 8601 with its offset in CSV and a date and time cell (31/12/2026 10:00) in the
+spreadsheet, at the clock time it was given in. Text is typed by people, so it never becomes
+a formula (core.domain.spreadsheet).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from aiohttp import web
@@ -20,7 +23,7 @@ from openpyxl.styles import Font
 from core.domain.money import format_plain
 from core.domain.spreadsheet import csv_text, may_run
 
-Cell = str | int | None
+Cell = str | int | datetime | None
 
 
 @dataclass(frozen=True)
@@ -56,13 +59,12 @@ class Table:
             cell.font = Font(bold=True)
         for number, row in enumerate(self.rows, start=2):
             sheet.append(
-                [
-                    Decimal(cell) / 100 if column.money and isinstance(cell, int) else cell
-                    for column, cell in zip(self.columns, row, strict=True)
-                ]
+                [_sheet_cell(column, cell) for column, cell in zip(self.columns, row, strict=True)]
             )
             for cell in sheet[number]:
-                if isinstance(cell.value, str):
+                if isinstance(cell.value, datetime):
+                    cell.number_format = "dd/mm/yyyy hh:mm"
+                elif isinstance(cell.value, str):
                     # openpyxl makes "=..." a formula and "#N/A" an error: text stays text,
                     # and Excel keeps it text when someone edits the cell.
                     cell.data_type = "s"
@@ -96,6 +98,15 @@ class Table:
         )
 
 
+def _sheet_cell(column: Column, cell: Cell) -> Decimal | str | int | datetime | None:
+    if column.money and isinstance(cell, int):
+        return Decimal(cell) / 100
+    if isinstance(cell, datetime):
+        # A spreadsheet has no time zones: the clock time the office reads on its pages.
+        return cell.replace(tzinfo=None)
+    return cell
+
+
 def _csv_cell(column: Column, cell: Cell) -> str:
     if column.money and isinstance(cell, int):
         return format_plain(cell)
@@ -103,4 +114,6 @@ def _csv_cell(column: Column, cell: Cell) -> str:
 
 
 def _text(cell: Cell) -> str:
+    if isinstance(cell, datetime):
+        return cell.isoformat()
     return "" if cell is None else str(cell)

@@ -10,7 +10,14 @@ from core.domain.messages import t
 from core.services import acts, appeals, back_office
 from core.services.operators import Role, may_see_personal_data
 from office.keys import CORE
-from office.pages import notify, render, words_for
+from office.pages import (
+    forget_the_way_back,
+    kept_for_the_way_back,
+    notify,
+    refused_here,
+    render,
+    words_for,
+)
 from office.security import operator_of
 from office.views.forms import fields, see_other
 from office.views.round import act_rows
@@ -21,6 +28,9 @@ async def appeals_page(request: web.Request) -> web.Response:
     operator = operator_of(request)
     words = await words_for(request)
     personal = may_see_personal_data(operator)
+    # Back from the confirmation with "No": that appeal's form as it was left.
+    back = await refused_here(request)
+    typed = back[0] if back is not None else {}
     async with request.app[CORE].uow() as uow:
         town = await back_office.town_of(uow, operator)
         found = await appeals.appeals_of(uow, town)
@@ -48,6 +58,7 @@ async def appeals_page(request: web.Request) -> web.Response:
             "queue": [row for row in rows if row["status"] == appeals.AppealStatus.OPEN.value],
             "decided": [row for row in rows if row["status"] != appeals.AppealStatus.OPEN.value],
             "may_decide": operator.role != Role.VIEWER.value,
+            "typed": typed,
             "waiting": await act_rows(request, operator, (acts.ActKind.APPEAL_CORRECTION,)),
         },
     )
@@ -73,7 +84,7 @@ async def decide(request: web.Request) -> web.StreamResponse:
             )
             application = await uow.appeals.application(appeal.application_id)
             assert application is not None  # a foreign key
-            return await render(
+            page = await render(
                 request,
                 "appeal_decide.html",
                 {
@@ -84,6 +95,12 @@ async def decide(request: web.Request) -> web.StreamResponse:
                     "reason": why,
                 },
             )
+        # A reason sent to a citizen is often read again and corrected: "No, go back"
+        # finds it in the form, not an empty field to type it all again.
+        await kept_for_the_way_back(
+            request, "appeals", {"appeal": str(appeal.id), "outcome": outcome, "reason": reason}
+        )
+        return page
     try:
         async with core.uow() as uow:
             town = await back_office.town_of(uow, operator)
@@ -91,6 +108,7 @@ async def decide(request: web.Request) -> web.StreamResponse:
                 uow, town, appeal_id, outcome, reason, core.now(), operator, confirmed=True
             )
             await uow.commit()
+        await forget_the_way_back(request)
     except Conflict as error:
         # The service refuses a second decision (the appeal is no longer open), nothing
         # sent; the same decision confirmed twice (a double click, an old tab) lands where

@@ -18,7 +18,14 @@ from core.services.application_desk import Answers
 from core.services.identity import Rebinding
 from office import personal
 from office.keys import CORE
-from office.pages import notify, refused_again, render, words_for
+from office.pages import (
+    forget_the_way_back,
+    kept_for_the_way_back,
+    notify,
+    refused_again,
+    render,
+    words_for,
+)
 from office.refusals import describe, status_of
 from office.security import operator_of
 from office.views.forms import back_or, fields, see_other
@@ -83,14 +90,20 @@ async def withdraw(request: web.Request) -> web.StreamResponse:
         # withdrawing means, with the reason typed. Its refusals are said here first.
         async with core.uow() as uow:
             application, why = await application_desk.withdrawable(uow, operator, protocol, reason)
-            return await render(
+            page = await render(
                 request, "application_withdraw.html", {"app": application, "reason": why}
             )
+        # "No, go back" finds the reason in its field, to correct rather than type again.
+        await kept_for_the_way_back(
+            request, "application", {"form": "withdraw", "reason": reason}, protocol=protocol
+        )
+        return page
     try:
         async with core.uow() as uow:
             await application_desk.withdraw(
                 uow, operator, protocol, reason, core.now(), confirmed=True
             )
+        await forget_the_way_back(request)
     except Conflict as error:
         # The service refuses a second withdrawal under the window's lock, nothing written;
         # the second click of a double click (an old tab) lands where the first landed.

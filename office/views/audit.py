@@ -13,7 +13,14 @@ from core.services import acts, audit, back_office, municipalities
 from core.services.operators import Role
 from core.storage import models as m
 from office.keys import CORE
-from office.pages import notify, render, words_for
+from office.pages import (
+    forget_the_way_back,
+    kept_for_the_way_back,
+    notify,
+    refused_here,
+    render,
+    words_for,
+)
 from office.security import operator_of
 from office.tables import Column, Table
 from office.views.documents import personal_file
@@ -39,6 +46,8 @@ async def audit_page(request: web.Request) -> web.Response:
     core = request.app[CORE]
     now = core.now()
     asked = request.query.get("window", "")
+    # Back from the draw's confirmation with "No": the per cent, seed and reason as left.
+    back = await refused_here(request)
     async with core.uow() as uow:
         town = await back_office.town_of(uow, operator)
         windows = await back_office.windows(uow, operator)
@@ -77,6 +86,7 @@ async def audit_page(request: web.Request) -> web.Response:
             "waiting": await act_rows(
                 request, operator, (acts.ActKind.REVOCATION, acts.ActKind.REVOCATION_UNDO)
             ),
+            "typed": back[0] if back is not None else {},
         },
     )
 
@@ -112,13 +122,14 @@ async def draw(request: web.Request) -> web.StreamResponse:
             # The button of the checks' page: first the page that says the draw cannot be
             # undone, with what was typed (checked: its refusals are said before this).
             asked = {key: form.get(key, "").strip() for key in ("window", "percent", "seed")}
-            return await render(
-                request,
-                "audit_draw_confirm.html",
-                {**asked, "reason": " ".join(form.get("reason", "").split())},
-            )
+            reason = " ".join(form.get("reason", "").split())
+            page = await render(request, "audit_draw_confirm.html", {**asked, "reason": reason})
+            # "No, go back" finds what was typed in the form, to correct, not type again.
+            await kept_for_the_way_back(request, "audit", {**asked, "reason": reason})
+            return page
     # Both were read by the draw: they are a window's number and a seed.
     window, seed = int(form["window"]), int(form["seed"])
+    await forget_the_way_back(request)
     await notify(
         request,
         tn(

@@ -152,7 +152,9 @@ async def applications_file(request: web.Request) -> web.Response:
                     app.liquidity_cents,
                     app.public_support_monthly_cents,
                     app.rent_monthly_cents,
-                    app.submitted_at.isoformat(),
+                    # The town's clock time, as its pages and the import read it, to the
+                    # second (the page shows 28/11/2026 02:56, not 01:56:36.674104 UTC).
+                    app.submitted_at.astimezone(ZoneInfo(town.timezone)).replace(microsecond=0),
                     app.source,
                     str(app.revoked_at is not None).lower(),
                 ]

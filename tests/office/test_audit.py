@@ -118,3 +118,31 @@ async def test_the_draw_is_about_a_named_closed_window_while_a_later_one_is_open
         )
     assert len(samples) == 1 and [e.action for e in logged] == ["audit.draw"]
     assert logged[0].after is not None and logged[0].after["window"] == 1
+
+
+async def test_no_on_the_draw_confirmation_keeps_what_was_typed(
+    towns: Towns, clock: FakeClock
+) -> None:
+    await apply(towns.bel, *(person(n, 1) for n in range(1, 11)))
+    clerk = await signed_in(towns.server, "bel.clerk")
+    await clerk.post("/office/round/window/close", {"number": "1", "confirm": "yes"})
+    clock.advance(hours=1)
+    page = await clerk.post("/office/audit/draw", {"window": "1", "percent": "20", "seed": "4711"})
+    assert page.status == 200 and 'href="/office/audit?window=1"' in page.text
+    # "No, go back": the form as it was left, the focus on its first field; nothing drawn.
+    page = await clerk.get("/office/audit?window=1")
+    assert 'name="percent" inputmode="decimal" size="6" required value="20" autofocus' in (
+        page.text
+    )
+    assert 'name="seed" inputmode="numeric" size="14" required value="4711"' in page.text
+    assert "Estrai il campione del bando 1" in page.text  # nothing drawn yet
+    # Once: a reload shows the form empty.
+    page = await clerk.get("/office/audit?window=1")
+    assert 'value="4711"' not in page.text and 'value="20"' not in page.text
+    # Drawn after all: the page it lands on does not offer the same figures again.
+    page = await clerk.post("/office/audit/draw", {"window": "1", "percent": "20", "seed": "4711"})
+    page = await clerk.post(
+        "/office/audit/draw", {"window": "1", "percent": "20", "seed": "4711", "confirm": "yes"}
+    )
+    assert page.status == 200 and "domande estratte con seme 4711" in page.text
+    assert 'value="4711"' not in page.text
