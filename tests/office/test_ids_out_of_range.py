@@ -34,7 +34,7 @@ def id_routes(app: web.Application) -> list[tuple[str, str]]:
     """(method, path template) of every office route with a number in its address."""
     found = []
     for route in _office_app(app).router.routes():
-        info: dict[str, Any] = route.resource.get_info() if route.resource else {}
+        info: dict[str, Any] = dict(route.resource.get_info()) if route.resource else {}
         pattern = info.get("pattern")
         names = _ID.findall(pattern.pattern) if pattern is not None else []
         if names and route.method in ("GET", "POST"):
@@ -50,9 +50,9 @@ def said(html: str) -> str:
 
 
 async def test_every_id_no_row_can_have_is_answered_as_an_unknown_id(towns: Towns) -> None:
-    """0 reaches the view and is what an unknown id is (the same not-found page, word for word); an id
-    of more digits than any row's matches no route (office.views.add_routes: 1 to 9 digits)
-    and is the office's own not-found page, never a database error."""
+    """0 reaches the view and is what an unknown id is (the same not-found page, word for
+    word); an id of more digits than any row's matches no route (office.views.add_routes: 1
+    to 9 digits) and is the office's own not-found page, never a database error."""
     manager = await signed_in(towns.server, "bel.manager")
     routes = id_routes(towns.server.server.app)
     assert len(routes) >= 15, routes
