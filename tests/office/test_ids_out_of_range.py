@@ -13,8 +13,9 @@ from aiohttp import web
 
 from tests.office.conftest import Towns, signed_in
 
-# A route's number, as office.views writes it (`{act:\d{1,9}}`), in aiohttp's pattern.
-_ID = re.compile(r"\(\?P<(\w+)>\\d\{1,9\}\)")
+# A route's number in aiohttp's pattern, as office.views writes it (`{act:\d{1,9}}`) or
+# any other count of digits (`\d+`): a route that took more would be found and fail here.
+_ID = re.compile(r"\(\?P<(\w+)>\\d(?:\{[\d,]+\}|\+)\)")
 UNKNOWN = "987654321"  # a well-formed id that names no row
 ZERO = ("0", "000")
 # Past PostgreSQL's INTEGER, BIGINT and SQLite's 64 bits (OverflowError), and the task's.
