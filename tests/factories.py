@@ -227,14 +227,17 @@ async def pin_only(core: Core, card: cards.CardData, pin: str = "246810") -> car
     return replace(card, pin=pin, codes=(), grid=False)
 
 
-async def request(core: Core, town_shop: int, who: str, cents: int) -> charges.ChargeRequested:
+async def request(
+    core: Core, town_shop: int, who: str, cents: int, by: tuple[str, str] | None = None
+) -> charges.ChargeRequested:
+    """`by`: the till (channel, address) asking; by default none of the shop's."""
     async with core.uow() as uow:
         requested = await charges.request_charge(
             uow,
             shop_id=town_shop,
             citizen_reference=who,
             amount_cents=cents,
-            requested_by="test",
+            requested_by="test" if by is None else f"{by[0]}:{by[1]}",
             now=core.now(),
         )
         await uow.commit()
@@ -259,11 +262,15 @@ async def confirm(
         return result
 
 
-async def pay(core: Core, town: Town, cents: int, citizen: int = 0) -> int:
-    """A confirmed payment of `cents` by citizen number `citizen` at the town's shop."""
-    requested = await request(core, town.shop_id, town.citizen_cfs[citizen], cents)
+async def pay(
+    core: Core, town: Town, cents: int, citizen: int = 0, by: tuple[str, str] | None = None
+) -> int:
+    """A confirmed payment of `cents` by citizen number `citizen` at the town's shop, taken
+    at the till `by` (channel, address; by default asked by none and typed by the owner): a
+    cashier's STORNO lists only what their own till took."""
+    requested = await request(core, town.shop_id, town.citizen_cfs[citizen], cents, by)
     code = await last_code_for(core, town.citizen_phones[citizen], requested.charge_id)
-    result = await confirm(core, town.shop_id, requested.charge_id, code)
+    result = await confirm(core, town.shop_id, requested.charge_id, code, by)
     assert result.outcome is charges.ConfirmOutcome.CONFIRMED, result
     return requested.charge_id
 

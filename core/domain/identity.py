@@ -7,6 +7,7 @@ normalises input and maps their exceptions to one typed error.
 from __future__ import annotations
 
 import re
+import unicodedata
 from enum import StrEnum
 from functools import lru_cache
 
@@ -217,8 +218,11 @@ def _sms_refusal(e164: str) -> str | None:
 
 def parse_reference(reference: str) -> tuple[str, str]:
     """What a cashier typed, checked without looking anybody up: ("cf" | "phone" | "card",
-    normalised value). Raises InvalidIdentifier for a malformed codice fiscale or phone."""
-    text = reference.strip()
+    normalised value). Raises InvalidIdentifier for a malformed codice fiscale or phone.
+    Read in NFKC: a phone's keyboard may send full-width letters and digits
+    ("ＲＳＳＭＲＡ85Ｔ10Ａ739Ｊ"), which are the plain ones, as phonenumbers already read
+    a phone's full-width digits."""
+    text = unicodedata.normalize("NFKC", reference).strip()
     if looks_like_codice_fiscale(text):
         return "cf", normalize_codice_fiscale(text)
     digits = sum(ch.isdigit() for ch in text)

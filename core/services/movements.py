@@ -6,10 +6,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import NamedTuple
 
-from core.domain.charges import ChargeStatus
 from core.domain.ledger import AccountKind, PostingKind
 from core.services.unit_of_work import UnitOfWork
-from core.storage import models as m
 
 
 class Movement(NamedTuple):
@@ -67,21 +65,3 @@ async def shop_reimbursements(
     if last is None:
         return Reimbursements(0, 0, None, None)
     return Reimbursements(total, last[0], last[1], last[2])
-
-
-@dataclass(frozen=True)
-class Refundable:
-    charges: list[m.Charge]  # newest first, at most the limit
-    settled: int  # payments of the period left out: the town has reimbursed the shop for them
-
-
-async def refundable_charges(
-    uow: UnitOfWork, shop_id: int, since: datetime, until: datetime, limit: int = 5
-) -> Refundable:
-    """Confirmed (not refunded) payments of a shop in a period, newest first, without those
-    already reimbursed to the shop (only the office can undo them)."""
-    charges = await uow.charges.of_shop(shop_id, since, until)
-    confirmed = [c for c in charges if c.status == ChargeStatus.CONFIRMED]
-    settled = await uow.charges.settled([c.id for c in confirmed])
-    open_ = [c for c in confirmed if c.id not in settled]
-    return Refundable(sorted(open_, key=lambda c: c.id, reverse=True)[:limit], len(settled))

@@ -18,6 +18,7 @@ from core.domain.errors import NotAllowed, Refusal
 from core.domain.shops import MemberRole
 from core.services import ledger
 from core.services.movements import Reimbursements, shop_reimbursements
+from core.services.shop_rights import till_of
 from core.services.shops import Statement, TillTakings, statement
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
@@ -30,11 +31,6 @@ def _check_member(member: m.ShopMember, shop: m.Shop) -> None:
 
 def is_owner(member: m.ShopMember) -> bool:
     return member.role == MemberRole.OWNER.value
-
-
-def till_of(member: m.ShopMember) -> str:
-    """The member's till as a payment's requested_by names it."""
-    return f"{member.channel}:{member.address}"
 
 
 async def statement_for(

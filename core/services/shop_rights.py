@@ -69,6 +69,11 @@ async def acting_member(
     return member, shop
 
 
+def till_of(member: m.ShopMember) -> str:
+    """The member's till as a payment's requested_by names it."""
+    return f"{member.channel}:{member.address}"
+
+
 async def refuse_code_to_own_staff(
     uow: UnitOfWork,
     shop: m.Shop,

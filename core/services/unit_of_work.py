@@ -242,7 +242,7 @@ class ChargeRepository(Protocol):
         self, citizen_id: int, since: datetime, *, shop_id: int | None = None
     ) -> Sequence[datetime]: ...
     async def of_shop(
-        self, shop_id: int, since: datetime, until: datetime
+        self, shop_id: int, since: datetime, until: datetime, till: str | None = None
     ) -> Sequence[m.Charge]: ...
     async def takings_by_till(
         self, shop_id: int, since: datetime, until: datetime, till: str | None = None

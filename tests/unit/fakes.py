@@ -1134,9 +1134,16 @@ class FakeCharges(_Fake):
     async def of_citizen(self, citizen_id: int) -> Sequence[m.Charge]:
         return self.store.rows(m.Charge, lambda x: x.citizen_id == citizen_id)
 
-    async def of_shop(self, shop_id: int, since: datetime, until: datetime) -> Sequence[m.Charge]:
+    async def of_shop(
+        self, shop_id: int, since: datetime, until: datetime, till: str | None = None
+    ) -> Sequence[m.Charge]:
         return self.store.rows(
-            m.Charge, lambda x: x.shop_id == shop_id and since <= x.created_at < until
+            m.Charge,
+            lambda x: (
+                x.shop_id == shop_id
+                and since <= x.created_at < until
+                and till in (None, x.requested_by)
+            ),
         )
 
     async def takings_by_till(

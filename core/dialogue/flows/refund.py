@@ -23,12 +23,11 @@ from core.dialogue.flows.member_phone import SHARE_BEFORE_CODES, keep_shared_pho
 from core.dialogue.menus import show_menu
 from core.dialogue.state import CustomerCode, RefundState
 from core.domain import otp
-from core.domain.errors import DomainError
+from core.domain.errors import DomainError, NotAllowed, Refusal
 from core.domain.messages import Moment, Money, Option, Text, t, tn
 from core.domain.shops import MemberRole, ShopStatus
 from core.services import charges as charge_service
 from core.services import refund_codes, security
-from core.services.movements import refundable_charges
 from core.storage import models as m
 
 SHOWN = 5
@@ -131,11 +130,20 @@ class RefundFlow(ConfirmedFlow[RefundState]):
         if await keep_shared_phone(turn, inp):
             await self.begin(turn, then)
 
+    async def _member(self, turn: Turn) -> m.ShopMember:
+        """This chat's place in the refund's shop: what it may list and pick is the
+        service's rule (a cashier's own till only)."""
+        shop_id = known(self.state(turn).shop_id)
+        for member, shop in await turn.memberships():
+            if shop.id == shop_id:
+                return member
+        raise NotAllowed(Refusal.SHOP_NOT_MEMBER)
+
     async def ask_pick(self, turn: Turn) -> None:
         zone = ZoneInfo(turn.town.timezone)
-        found = await refundable_charges(
+        found = await charge_service.refundable_charges(
             turn.uow,
-            known(self.state(turn).shop_id),
+            await self._member(turn),
             start_of_day(turn.now, turn.town.timezone),
             start_of_day(turn.now, turn.town.timezone) + timedelta(days=1),
             SHOWN,
@@ -198,7 +206,7 @@ class RefundFlow(ConfirmedFlow[RefundState]):
         s = self.state(turn)
         try:
             charge = await charge_service.confirmed_charge(
-                turn.uow, receipt_number=int(receipt), shop_id=known(s.shop_id)
+                turn.uow, receipt_number=int(receipt), member=await self._member(turn)
             )
         except DomainError as error:
             raise Reject(error_text(error)) from error

@@ -45,7 +45,12 @@ from core.services.charges.outcomes import (
     decide_on_code,
     not_paid,
 )
-from core.services.charges.refunds import confirmed_charge, refund_charge
+from core.services.charges.refunds import (
+    Refundable,
+    confirmed_charge,
+    refund_charge,
+    refundable_charges,
+)
 from core.services.charges.shop_locks import count_wrong_code, unlock_shop
 from core.services.charges.waiting import (
     WaitingCharge,
@@ -67,6 +72,7 @@ __all__ = [
     "ChargeRequested",
     "ConfirmOutcome",
     "ConfirmResult",
+    "Refundable",
     "Transactions",
     "WaitingCharge",
     "awaiting_code",
@@ -89,6 +95,7 @@ __all__ = [
     "not_paid",
     "pending_columns",
     "refund_charge",
+    "refundable_charges",
     "refuse_charge",
     "request_charge",
     "tell_refused_for_balance",

@@ -1,8 +1,10 @@
-"""A payment of today given back (storno): the receipt a refund picks, and the refund's
-posting from the shop to the citizen."""
+"""A payment of today given back (storno): the payments a refund lists, as the member asking
+may read them (the owner every till's, a cashier their own till's), the receipt a refund
+picks, and the refund's posting from the shop to the citizen."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from core.domain.charges import (
@@ -32,16 +34,37 @@ from core.services.refund_codes import (
 )
 from core.services.shop_rights import (
     acting_member,
+    till_of,
 )
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 
 
+@dataclass(frozen=True)
+class Refundable:
+    charges: list[m.Charge]  # newest first, at most the limit
+    settled: int  # payments of the period left out: the town has reimbursed the shop for them
+
+
+async def refundable_charges(
+    uow: UnitOfWork, member: m.ShopMember, since: datetime, until: datetime, limit: int = 5
+) -> Refundable:
+    """Confirmed (not refunded) payments of the member's shop in a period, newest first,
+    without those already reimbursed to the shop (only the office can undo them): every
+    till's for the owner, for a cashier only those their own till took."""
+    till = None if member.role == MemberRole.OWNER.value else till_of(member)
+    charges = await uow.charges.of_shop(member.shop_id, since, until, till=till)
+    confirmed = [c for c in charges if c.status == ChargeStatus.CONFIRMED]
+    settled = await uow.charges.settled([c.id for c in confirmed])
+    open_ = [c for c in confirmed if c.id not in settled]
+    return Refundable(sorted(open_, key=lambda c: c.id, reverse=True)[:limit], len(settled))
+
+
 async def confirmed_charge(
-    uow: UnitOfWork, *, receipt_number: int, shop_id: int
+    uow: UnitOfWork, *, receipt_number: int, member: m.ShopMember
 ) -> m.Charge | None:
-    """A payment this shop received and has not refunded (what a refund may pick), by the
-    number on its receipt (counted per shop). Raises NotAllowed when the municipality has
+    """A payment the member's shop received and has not refunded (what a refund may pick),
+    by the number on its receipt (counted per shop). Raises NotAllowed when the municipality has
     already reimbursed the shop for it, or revoked the customer's vouchers since: only the
     office can undo it, so the cashier is told before any code is sent; Conflict
     (refund.already_refunded) when it was refunded. A number no receipt can carry (0, or
@@ -49,7 +72,7 @@ async def confirmed_charge(
     asked of the database."""
     if not is_receipt_number(receipt_number):
         return None
-    charge = await uow.charges.by_receipt(shop_id, receipt_number)
+    charge = await uow.charges.by_receipt(member.shop_id, receipt_number)
     if charge is not None and charge.status == ChargeStatus.REFUNDED:
         # Said as such: "no payment with this receipt" would read as if it never existed.
         raise Conflict(Refusal.REFUND_ALREADY_REFUNDED)

@@ -145,18 +145,23 @@ class ChargeRepository(_Repository):
         )
         return {charge_id for charge_id in rows if charge_id is not None}
 
-    async def of_shop(self, shop_id: int, since: datetime, until: datetime) -> Sequence[m.Charge]:
-        return (
-            await self.session.scalars(
-                select(m.Charge)
-                .where(
-                    m.Charge.shop_id == shop_id,
-                    m.Charge.created_at >= since,
-                    m.Charge.created_at < until,
-                )
-                .order_by(m.Charge.id)
+    async def of_shop(
+        self, shop_id: int, since: datetime, until: datetime, till: str | None = None
+    ) -> Sequence[m.Charge]:
+        """The shop's charges asked in the period; only those the till `till` asked
+        (`requested_by`) when given."""
+        query = (
+            select(m.Charge)
+            .where(
+                m.Charge.shop_id == shop_id,
+                m.Charge.created_at >= since,
+                m.Charge.created_at < until,
             )
-        ).all()
+            .order_by(m.Charge.id)
+        )
+        if till is not None:
+            query = query.where(m.Charge.requested_by == till)
+        return (await self.session.scalars(query)).all()
 
     async def takings_by_till(
         self, shop_id: int, since: datetime, until: datetime, till: str | None = None
