@@ -45,6 +45,7 @@ from core.dialogue.flows.member_phone import shop_contact_unasked
 from core.dialogue.flows.shop_finder import after_list, near, shops_named
 from core.dialogue.inbound import Channel, Checkout, Inbound
 from core.dialogue.languages import in_another_language, written_language
+from core.dialogue.lost import answer_nothing_came, help_the_lost
 from core.dialogue.menus import (
     IN_OUR_LANGUAGES,
     is_shop_member,
@@ -69,6 +70,8 @@ from core.dialogue.words import (
     menu_digit_and_phone,
     payer_and_amount,
     plain_words,
+    says_lost,
+    says_nothing_came,
     signs_alone,
 )
 from core.domain.errors import DomainError
@@ -795,6 +798,17 @@ class DialogueEngine:
         if await adding_to_appeal(turn, turn.inbound.text):
             # "Volevo aggiungere una cosa" after an appeal: how to add to it, not the help.
             return
+        if not await is_shop_member(turn):
+            if says_lost(turn.inbound.text):
+                # "Sono anziana, non so usare il telefono": a hand and the menu.
+                await help_the_lost(turn)
+                return
+            if says_nothing_came(turn.inbound.text):
+                # "Non ho ricevuto niente": her code, else her application's state.
+                if routing.created:
+                    turn.say(welcome(turn))
+                await answer_nothing_came(turn)
+                return
         if in_another_language(turn.inbound.text):
             # "Bonjour, j'ai besoin d'aide", "مرحبا": which of our languages, in both.
             offer_our_languages(turn, welcome(turn) if routing.created else None)

@@ -27,6 +27,9 @@ _BUTTONS: dict[str, Text] = {
     "Reply 1 to register a shop or 2 to join one, or MENU.": TAP_OR_MENU,
     "Reply 1 to send, 2 to change something, or ANNULLA.": TAP_OR_CANCEL,
     "Reply with the number of the answer to change.": TAP_A_BUTTON,
+    "I will help you: reply with just the number of what you need.": t(
+        "I will help you: just tap what you need."
+    ),
     "Reply with the number of the kind of shop.": TAP_A_BUTTON,
     "Reply with the number of the payment to refund, or ANNULLA.": TAP_OR_CANCEL,
     "Share the position with the button, or reply 1 to skip.": t(

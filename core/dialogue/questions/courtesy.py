@@ -69,6 +69,8 @@ _WHO_ARE_YOU = frozenset(
     {
         "chi siete", "chi siete voi", "chi sei", "chi e", "chi parla", "chi scrive",
         "con chi parlo", "who are you", "who is this", "whos this", "who is it",
+        # "What is this?" from someone who got this number: whose service it is.
+        "what is this", "whats this", "what is this number", "what is this service",
     }
 )  # fmt: skip
 

@@ -14,6 +14,7 @@ answer.
 - rent_and_support: "ho la naspi", "non pago l'affitto", without the sum;
 - money: an amount in words or with its currency;
 - till: the cashier's line (who pays and the amount), PAGA with a slip;
+- lost: "non so come fare" (someone lost), "non ho ricevuto niente";
 - shop_or_shops: "negozio" alone (which of the two?), "ho un negozio" (a shopkeeper's).
 
 Callers import the readings from here (`from core.dialogue.words import yes_or_no`). A
@@ -42,6 +43,7 @@ from core.dialogue.words.codice_fiscale import (
     written_codice_fiscale,
 )
 from core.dialogue.words.household import count_in, household_count, people_named
+from core.dialogue.words.lost import says_lost, says_nothing_came
 from core.dialogue.words.money import (
     amount_alone,
     euro_and_cents,
@@ -141,7 +143,9 @@ __all__ = [
     "plain_words",
     "says_amount_in_words",
     "says_dont_know",
+    "says_lost",
     "says_nobody",
+    "says_nothing_came",
     "says_someone_has",
     "says_the_code_fails",
     "says_there_is",
