@@ -2,8 +2,9 @@
 qui", "negozi a casa mia" read "me", "qui" or "casa mia" as a town: 'no shop found for
 "farmacia vicino a me"'. Where the person is is no place to search: a citizen of the town
 gets its shops of that kind (or that none of that kind takes the vouchers, with the shops
-there) and how to narrow them to her street; a number of no citizen how to write its CAP
-or town; a Telegram chat the button to share its position. Real places still search."""
+there) and how to narrow them to her street; a number of no citizen the list's shops of
+the kind it names, or how to write its CAP or town; a Telegram chat the button to share
+its position. Real places still search."""
 
 from __future__ import annotations
 
@@ -69,13 +70,25 @@ async def test_a_kind_none_of_the_town_has_near_her_says_so_with_the_shops_there
     assert _shops_named(replies) == ["Alimentari Test"]
 
 
-@pytest.mark.parametrize("said", ["farmacia vicino a me", "pharmacy near me", "negozi qui"])
-async def test_a_number_of_no_citizen_is_asked_where(core: Core, said: str) -> None:
+async def test_a_number_of_no_citizen_is_asked_where(core: Core) -> None:
     await _town_with_a_pharmacy(core)
-    replies = await Chat(core, "+393472400001").send(said)
+    replies = await Chat(core, "+393472400001").send("negozi qui")
     said_ids = msgids(replies)
     assert NEAR_SMS in said_ids, said_ids
     assert NOT_FOUND not in said_ids and NO_TOWN_HAS_IT not in said_ids
+
+
+@pytest.mark.parametrize("said", ["farmacia vicino a me", "pharmacy near me"])
+async def test_a_number_of_no_citizen_naming_a_kind_gets_the_lists_shops_of_it(
+    core: Core, said: str
+) -> None:
+    # Where she is cannot be known, what she looks for can: the list's pharmacies and how
+    # to narrow them beat a question (as "un supermercato vicino" at NEGOZI's question).
+    await _town_with_a_pharmacy(core)
+    replies = await Chat(core, "+393472400001").send(said)
+    said_ids = msgids(replies)
+    assert said_ids[0] == FOUND and NARROW in said_ids, said_ids
+    assert _shops_named(replies) == ["Farmacia Comunale"]
 
 
 async def test_on_telegram_near_me_with_a_kind_asks_for_the_position(core: Core) -> None:

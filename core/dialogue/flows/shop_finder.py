@@ -229,20 +229,24 @@ async def say_near_me(turn: Turn, query: str = "") -> None:
     """Near me: on Telegram the position is shared with the button (near() answers it);
     elsewhere a citizen of the town gets its shops, as NEGOZI gives them to her, of the kind
     `query` names if any ("farmacia vicino a me": the town's pharmacies, or that none takes
-    the vouchers with the shops there), and how to narrow them to her street or CAP; anyone
-    else how to write the CAP or the town."""
+    the vouchers with the shops there), and how to narrow them to her street or CAP. Anyone
+    else who names a kind ("un supermercato vicino") gets the list's shops of that kind, as
+    NEGOZI SUPERMERCATO gives them, and how to narrow them; else how to write the CAP or the
+    town."""
     if turn.channel == Channel.TELEGRAM:
         turn.say(
             t("To see the shops near you, share your position with the button below."),
             request="location",
         )
         return
-    if await _in_own_town(turn):
-        here = f"{_kind_words(query)} {turn.town.name}".strip()
+    kind = _kind_words(query)
+    own_town = await _in_own_town(turn)
+    if own_town or kind:
+        here = f"{kind} {turn.town.name}".strip() if own_town else kind
         found = await _found(turn, here)
         turn.memory.more = None
         turn.memory.listed = here[:100]
-        if not found and await _other_kinds(turn, here):
+        if not found and own_town and await _other_kinds(turn, here):
             return
         if found:
             head = tn("{count} shop found:", "{count} shops found:", len(found))
