@@ -23,7 +23,7 @@ from office.pages import (
 )
 from office.security import operator_of
 from office.tables import Column, Table
-from office.views.documents import personal_file
+from office.views.documents import personal_file, window_asked
 from office.views.forms import fields
 from office.views.round import act_rows
 
@@ -45,18 +45,16 @@ async def audit_page(request: web.Request) -> web.Response:
     words = await words_for(request)
     core = request.app[CORE]
     now = core.now()
-    asked = request.query.get("window", "")
+    # One reading of ?window= for every page: a bad number is the same 409 everywhere.
+    asked = window_asked(request)
     # Back from the draw's confirmation with "No": the per cent, seed and reason as left.
     back = await refused_here(request)
     async with core.uow() as uow:
         town = await back_office.town_of(uow, operator)
         windows = await back_office.windows(uow, operator)
         shown: m.Round | None
-        if asked:
-            number = _number(asked)
-            if number is None:
-                raise web.HTTPNotFound()
-            shown = await audit.window_of(uow, town, number)
+        if asked is not None:
+            shown = await audit.window_of(uow, town, asked)
         else:
             closed = [w for w in windows if not municipalities.is_open(w, now)]
             shown = (closed or windows)[-1] if windows else None

@@ -13,20 +13,20 @@ from office.keys import CORE
 from office.pages import NAV, render, words_for
 from office.security import operator_of
 from office.views.acts import HOME
+from office.views.documents import window_asked
 from office.views.round import act_rows
 
 
 async def dashboard(request: web.Request) -> web.Response:
     operator = operator_of(request)
     core = request.app[CORE]
-    asked = request.query.get("window", "")
-    if asked and not (asked.isdigit() and len(asked) <= 9):
-        raise web.HTTPNotFound()
+    # One reading of ?window= for every page: a bad number is the same 409 everywhere.
+    asked = window_asked(request)
     async with core.uow() as uow:
         town = await back_office.town_of(uow, operator)
         windows = await back_office.windows(uow, operator)
         latest = windows[-1].number if windows else None
-        shown = int(asked) if asked else latest
+        shown = asked if asked is not None else latest
         figures = await back_office.dashboard(uow, operator, core.now(), shown)
         # A new window starts empty: the one before stays in view beside it (a tranche just
         # credited must not vanish from the office's first page).

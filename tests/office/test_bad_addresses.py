@@ -79,6 +79,8 @@ async def test_a_window_number_is_asked_for_as_a_window(towns: Towns) -> None:
         "/office/transparency?window=-1",
         "/office/transparency?window=" + "9" * 5000,
         "/office/documents/paper-letters.pdf?window=-1",
+        "/office/audit?window=xyz",
+        "/office/?window=abc",
     ):
         page = await clerk.get(path)
         assert page.status == 409, path
