@@ -749,6 +749,11 @@ _SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     "window.still_open": lambda p: t("The application window is still open: close it first."),
     "round.none": lambda p: t("There is no application window yet: open one first."),
     "allocation.none": lambda p: t("There is no approved tranche waiting to be credited."),
+    "allocation.tranche_not_found": lambda p: t(
+        "Window {window} has no tranche {tranche}.",
+        window=str(p["window"]),
+        tranche=str(p["tranche"]),
+    ),
     "allocation.not_yet_credited": lambda p: t(
         "Tranche {tranche} is approved but not credited yet: credit it first.",
         tranche=str(p["tranche"]),

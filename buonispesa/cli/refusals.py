@@ -204,6 +204,11 @@ _OFFICE_SENTENCES: dict[str, Callable[[Mapping[str, object]], Text]] = {
     Refusal.ALLOCATION_NONE: lambda p: t(
         "There is no approved allocation to credit: run 'admin approve' first."
     ),
+    Refusal.ALLOCATION_TRANCHE_NOT_FOUND: lambda p: t(
+        "Window {window} has no tranche {tranche}.",
+        window=str(p["window"]),
+        tranche=str(p["tranche"]),
+    ),
     Refusal.ALLOCATION_NOT_YET_CREDITED: lambda p: t(
         "Tranche {tranche} is approved but not credited yet: run 'admin credit' first.",
         tranche=str(p["tranche"]),

@@ -28,6 +28,9 @@ class Refusal(StrEnum):
     ALLOCATION_APPROVED_MEANWHILE = "allocation.approved_meanwhile"
     ALLOCATION_NONE = "allocation.none"
     ALLOCATION_NONE_TO_WITHDRAW = "allocation.none_to_withdraw"
+    # A tranche number the window never had (a document asked by its address): `tranche`,
+    # `window`.
+    ALLOCATION_TRANCHE_NOT_FOUND = "allocation.tranche_not_found"
     ALLOCATION_CREDIT_ACT_WAITING = "allocation.credit_act_waiting"
     ALLOCATION_NOT_YET_CREDITED = "allocation.not_yet_credited"
     ALLOCATION_PAYS_NOBODY = "allocation.pays_nobody"

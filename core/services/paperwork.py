@@ -58,7 +58,8 @@ async def _tranche(
         round_ = found
     allocation = await uow.allocations.by_tranche(round_.id, tranche)
     if allocation is None:
-        raise NotFound(Refusal.ALLOCATION_NONE)
+        # Not "no approved tranche waits": the office asked for one that never was.
+        raise NotFound(Refusal.ALLOCATION_TRANCHE_NOT_FOUND, tranche=tranche, window=round_.number)
     return round_, allocation
 
 

@@ -60,6 +60,12 @@ async def test_the_round_page_shows_the_tranches_of_any_window(towns: Towns, cor
     # The window section and the actions are still the latest window's.
     assert "Bando 2, aperto fino al" in text and "Chiudi ora il bando" in text
 
+    # A tranche the window never had is said so, not "no approved tranche waits".
+    missing = await clerk.get("/office/round/tranche/99/determina.pdf?window=1")
+    assert missing.status == 404 and "Il bando 1 non ha una tranche 99." in said(missing.text)
+    missing = await clerk.get("/office/round/tranche/99/allocation.csv")
+    assert missing.status == 404 and "Il bando 2 non ha una tranche 99." in said(missing.text)
+
     # A window that does not exist, or no number at all, is said so.
     page = await clerk.get("/office/round?window=9")
     assert page.status == 404 and "Non esiste il bando 9." in said(page.text)
