@@ -140,7 +140,7 @@ async def test_the_dashboard_keeps_the_window_before_in_view(towns: Towns, core:
     assert "Domande 2" in text
     assert "Questi sono i dati del bando 1; l'ultimo è il bando 2." in text
     assert (await clerk.get("/office/?window=9")).status == 404
-    assert (await clerk.get("/office/?window=uno")).status == 404
+    assert (await clerk.get("/office/?window=uno")).status == 409  # as on every page
 
 
 # --- 2: a reimbursement executes on a bank business day ---------------------------------------
