@@ -66,7 +66,9 @@ async def test_every_id_no_row_can_have_is_answered_as_an_unknown_id(towns: Town
             page = await manager.get(path)
         else:
             page = await manager.post(path, {"reason": "x"})
-        return page.status, said(page.text).replace(value, "{id}")
+        text = said(page.text).replace(value, "{id}")
+        # A page may name the number as read ("Il bando 1 non ha una tranche 0." for 000).
+        return page.status, re.sub(rf"(?<!\d){int(value)}(?!\d)", "{id}", text)
 
     for method, template in routes:
         unknown = await answer(method, template, UNKNOWN)
