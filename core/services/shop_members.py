@@ -20,7 +20,7 @@ from core.domain.shops import MemberRole
 from core.services import activity, refund_codes, voucher_charges
 from core.services import charges as charge_service
 from core.services.outbox import notify_members
-from core.services.shop_rights import acting_member
+from core.services.shop_rights import acting_member, till_of
 from core.services.shops import member_phone, refuse_citizens_phone
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
@@ -130,7 +130,7 @@ async def remove_member(
     cancelled = await _cancel_pending(uow, shop, member, now)
     # The refunds this chat asked wait for their customers' codes no more: they are told,
     # and the customers' code rows stop naming the chat of someone who left.
-    asker = f"{member.channel}:{member.address}"
+    asker = till_of(member)
     await refund_codes.void_refund_codes(
         uow, refund_codes.REFUND_CASHIER_GONE, now, shop_id=shop.id, asked_by=asker
     )
@@ -238,7 +238,7 @@ async def _cancel_pending(
     """Void the payments this member started that still wait for the customer's code: once
     removed they must not be able to complete one. Each customer is told the code is void.
     A charge confirmed concurrently is not touched (compare-and-set on its status)."""
-    requested_by = f"{member.channel}:{member.address}"
+    requested_by = till_of(member)
     cancelled = 0
     for charge_id in await uow.charges.pending_requested_by(shop.id, requested_by):
         cancelled += await charge_service.cancel_charge(

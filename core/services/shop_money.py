@@ -15,10 +15,9 @@ from datetime import datetime
 
 from core.domain.channels import chat_label
 from core.domain.errors import NotAllowed, Refusal
-from core.domain.shops import MemberRole
 from core.services import ledger
 from core.services.movements import Reimbursements, shop_reimbursements
-from core.services.shop_rights import till_of
+from core.services.shop_rights import is_owner, till_of
 from core.services.shops import Statement, TillTakings, statement
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
@@ -27,10 +26,6 @@ from core.storage import models as m
 def _check_member(member: m.ShopMember, shop: m.Shop) -> None:
     if member.shop_id != shop.id:
         raise NotAllowed(Refusal.SHOP_NOT_MEMBER)
-
-
-def is_owner(member: m.ShopMember) -> bool:
-    return member.role == MemberRole.OWNER.value
 
 
 async def statement_for(

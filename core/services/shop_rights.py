@@ -59,7 +59,7 @@ async def acting_member(
     member = await uow.shops.member_at(shop_id, channel, address)
     if member is None:
         raise NotAllowed(Refusal.SHOP_NOT_MEMBER)
-    if owner and member.role != MemberRole.OWNER.value:
+    if owner and not is_owner(member):
         raise NotAllowed(Refusal.SHOP_NOT_OWNER)
     shop = await uow.shops.current(shop_id)
     if shop is None:
@@ -67,6 +67,10 @@ async def acting_member(
     if shop_may_charge:
         check_shop_can_charge(shop, now)
     return member, shop
+
+
+def is_owner(member: m.ShopMember) -> bool:
+    return member.role == MemberRole.OWNER.value
 
 
 def till_of(member: m.ShopMember) -> str:

@@ -20,7 +20,7 @@ from core.domain.sepa import sepa_name
 from core.domain.shops import MAX_SHOP_NAME, MemberRole, ShopCategory, ShopStatus
 from core.services import activity, ledger, security
 from core.services.outbox import notify_members
-from core.services.shop_rights import acting_member
+from core.services.shop_rights import acting_member, is_owner, till_of
 from core.services.unit_of_work import UnitOfWork
 from core.storage import models as m
 
@@ -536,8 +536,8 @@ async def takings_by_till(
     """The payments made at the member's shop in the period, per till that asked them,
     the member's own first: every till for the owner, a cashier's own till only (never what
     another cashier took). A till of a cashier removed since is still named, as it was."""
-    own = f"{member.channel}:{member.address}"
-    mine_only = None if member.role == MemberRole.OWNER.value else own
+    own = till_of(member)
+    mine_only = None if is_owner(member) else own
     rows = await uow.charges.takings_by_till(member.shop_id, since, until, till=mine_only)
     takings = [
         TillTakings(

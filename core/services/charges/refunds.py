@@ -21,7 +21,6 @@ from core.domain.errors import (
 )
 from core.domain.ledger import PostingKind
 from core.domain.messages import Money, Reply, t
-from core.domain.shops import MemberRole
 from core.services import ledger
 from core.services.outbox import (
     notify_payer,
@@ -34,6 +33,7 @@ from core.services.refund_codes import (
 )
 from core.services.shop_rights import (
     acting_member,
+    is_owner,
     till_of,
 )
 from core.services.unit_of_work import UnitOfWork
@@ -52,7 +52,7 @@ async def refundable_charges(
     """Confirmed (not refunded) payments of the member's shop in a period, newest first,
     without those already reimbursed to the shop (only the office can undo them): every
     till's for the owner, for a cashier only those their own till took."""
-    till = None if member.role == MemberRole.OWNER.value else till_of(member)
+    till = None if is_owner(member) else till_of(member)
     charges = await uow.charges.of_shop(member.shop_id, since, until, till=till)
     confirmed = [c for c in charges if c.status == ChargeStatus.CONFIRMED]
     settled = await uow.charges.settled([c.id for c in confirmed])
@@ -110,7 +110,7 @@ async def refund_charge(
     refund is never the caller's word. A customer erased since the payment is refunded by
     nobody (refund.customer_erased): their account stays at zero."""
     member, _ = await acting_member(uow, shop_id, by, now, shop_may_charge=True)
-    by_cashier = member.role != MemberRole.OWNER.value
+    by_cashier = not is_owner(member)
     charge = await uow.charges.by_id(charge_id)
     if charge is None or charge.shop_id != shop_id:
         raise NotFound(Refusal.CHARGE_NOT_FOUND)
