@@ -173,6 +173,13 @@ class Turn:
         rows = await shops.shops_of_member(self.uow, self.channel, self.address)
         return [(member, shop) for member, shop in rows if shop.municipality_id == self.town.id]
 
+    async def member_of(self, shop_id: int) -> m.ShopMember | None:
+        """This address's place in the shop `shop_id` (None: it no longer works there)."""
+        for member, shop in await self.memberships():
+            if shop.id == shop_id:
+                return member
+        return None
+
     async def shop(self) -> tuple[m.ShopMember, m.Shop] | None:
         """The shop this address acts for now: the one chosen, else the only one."""
         rows = await self.memberships()

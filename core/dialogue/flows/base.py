@@ -191,10 +191,10 @@ class Flow(Generic[S]):
         shop_id = getattr(turn.state, "shop_id", None)
         if self.acts_for_shop is None or shop_id is None:
             return True
-        for member, shop in await turn.memberships():
-            if shop.id == shop_id:
-                return self.acts_for_shop != "owner" or member.role == MemberRole.OWNER.value
-        return False
+        member = await turn.member_of(shop_id)
+        if member is None:
+            return False
+        return self.acts_for_shop != "owner" or member.role == MemberRole.OWNER.value
 
     async def gone(self, turn: Turn, inp: Input) -> Gone | None:
         """Whether what the step stands waiting for has ended meanwhile elsewhere (the

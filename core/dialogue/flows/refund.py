@@ -133,11 +133,10 @@ class RefundFlow(ConfirmedFlow[RefundState]):
     async def _member(self, turn: Turn) -> m.ShopMember:
         """This chat's place in the refund's shop: what it may list and pick is the
         service's rule (a cashier's own till only)."""
-        shop_id = known(self.state(turn).shop_id)
-        for member, shop in await turn.memberships():
-            if shop.id == shop_id:
-                return member
-        raise NotAllowed(Refusal.SHOP_NOT_MEMBER)
+        member = await turn.member_of(known(self.state(turn).shop_id))
+        if member is None:
+            raise NotAllowed(Refusal.SHOP_NOT_MEMBER)
+        return member
 
     async def ask_pick(self, turn: Turn) -> None:
         zone = ZoneInfo(turn.town.timezone)
