@@ -99,12 +99,19 @@ async def refused_again(
     was typed (`typed`), what the page says of it (`said`) and the refusal's status. The
     handler raises what this returns."""
     page = str(request.app.router[name].url_for(**parts))
-    kept = {key: value[:TYPED_MAX_CHARS] for key, value in typed.items()}
-    if len(json.dumps(kept)) + len(json.dumps(dict(said))) > REFUSED_MAX_BYTES:
-        kept = {}  # a hand-made form's pages of text: the refusal is said, the text is not
+    # A hand-made form's pages of text: the refusal is said, the text is not.
+    kept = _fitting(typed, said) or {}
     session = await get_session(request)
     session[REFUSED_KEY] = {"page": page, "status": status, "typed": {**kept, **said}}
     return web.HTTPSeeOther(page)
+
+
+def _fitting(typed: Mapping[str, str], said: Mapping[str, str | int]) -> dict[str, str] | None:
+    """What was typed, each field cut to TYPED_MAX_CHARS, when it fits the session cookie
+    beside what the page says of it; None when it does not."""
+    kept = {key: value[:TYPED_MAX_CHARS] for key, value in typed.items()}
+    size = len(json.dumps(kept)) + (len(json.dumps(dict(said))) if said else 0)
+    return kept if size <= REFUSED_MAX_BYTES else None
 
 
 async def kept_for_the_way_back(
@@ -115,8 +122,8 @@ async def kept_for_the_way_back(
     (read once by refused_here, with status 200 and nothing refused). Called after render,
     which drops what a page did not read."""
     page = str(request.app.router[name].url_for(**parts))
-    kept = {key: value[:TYPED_MAX_CHARS] for key, value in typed.items()}
-    if len(json.dumps(kept)) > REFUSED_MAX_BYTES:
+    kept = _fitting(typed, {})
+    if kept is None:
         return  # a hand-made form's pages of text: not kept, the cookie must stay small
     session = await get_session(request)
     session[REFUSED_KEY] = {"page": page, "status": 200, "typed": kept}
